@@ -12,6 +12,9 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
 
     init(unchecked segments: [String]) { self.segments = segments }
 
+    /// Makes a path from names already known to be valid field names, such as the keys of a stored document.
+    public init(uncheckedSegments segments: [String]) { self.segments = segments }
+
     /// Makes a path from field names, checking each.
     public init(segments: [String]) throws(FlintError) {
         guard !segments.isEmpty else { throw .invalidArgument("a field path is empty") }

@@ -1,0 +1,192 @@
+import FlintCore
+import Foundation
+import GRDB
+import Logging
+
+/// The commit path: every write of Flint ends here.
+extension SQLiteDocumentStore {
+    /// The most index entries one document may produce, as Firestore limits them.
+    static let maximumIndexEntries = 40_000
+
+    /// Applies a batch of queued commits in one transaction and reports each one's outcome once it is durable.
+    func write(_ batch: [GroupCommitQueue.Pending]) async {
+        let outcomes: [Result<CommitResult, any Error>]
+        do {
+            outcomes = try await pool.writeWithoutTransaction { db in
+                var outcomes: [Result<CommitResult, any Error>] = []
+                try db.inTransaction(.immediate) {
+                    outcomes = try Self.apply(batch.map(\.commit), db: db)
+                    return .commit
+                }
+                return outcomes
+            }
+        } catch {
+            // The transaction itself failed (I/O error, disk full): nothing of the batch is durable.
+            logger.error("commit transaction failed", metadata: ["error": "\(error)", "commits": "\(batch.count)"])
+            let failure = FlintError(.unavailable, "the database could not durably store the commit; nothing was written, retry")
+            for pending in batch { pending.outcome.resolve(.failure(failure)) }
+            return
+        }
+        for (pending, outcome) in zip(batch, outcomes) { pending.outcome.resolve(outcome) }
+    }
+
+    /// Applies each commit in its own savepoint, inside the caller's transaction. A commit that fails is rolled back
+    /// alone; a database error aborts the whole batch.
+    static func apply(_ commits: [Commit], db: Database) throws -> [Result<CommitResult, any Error>] {
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, commit_time FROM commits ORDER BY sequence DESC LIMIT 1")
+        var sequence: Int64 = last?[0] ?? 0
+        var lastTime = Timestamp(microseconds: last?[1] ?? Int64.min)
+        var outcomes: [Result<CommitResult, any Error>] = []
+        outcomes.reserveCapacity(commits.count)
+        for commit in commits {
+            // Commit times strictly increase, so an updateTime names one version of a document.
+            let now = Timestamp.now()
+            let time = now > lastTime ? now : Timestamp(microseconds: lastTime.microseconds + 1)
+            do {
+                var result: CommitResult? = nil
+                try db.inSavepoint {
+                    result = try apply(commit, sequence: sequence + 1, time: time, db: db)
+                    return .commit
+                }
+                sequence += 1
+                lastTime = time
+                outcomes.append(.success(result!))
+            } catch let error as FlintError {
+                outcomes.append(.failure(error))
+            }
+        }
+        return outcomes
+    }
+
+    /// The stored and pending state of one document while a commit is applied.
+    private struct Touched {
+        var original: Document?
+        var current: Document?
+    }
+
+    private static func apply(_ commit: Commit, sequence: Int64, time: Timestamp, db: Database) throws -> CommitResult {
+        var touched: [DocumentPath: Touched] = [:]
+        var order: [DocumentPath] = []
+        var results: [WriteResult] = []
+        for (index, write) in commit.writes.enumerated() {
+            if touched[write.path] == nil {
+                let stored = try loadDocument(write.path, db: db)
+                touched[write.path] = Touched(original: stored, current: stored)
+                order.append(write.path)
+            }
+            let current = touched[write.path]!.current
+            do {
+                try write.checkPrecondition(against: current)
+                let fields = try write.apply(to: current, commitTime: time)
+                var next: Document? = nil
+                if let fields {
+                    let size = encode(fields).count
+                    guard size <= maximumDocumentBytes else {
+                        throw FlintError.invalidArgument(
+                            "\(write.path) would be \(size) bytes; a document may be at most \(maximumDocumentBytes) bytes")
+                    }
+                    next = Document(
+                        path: write.path, fields: fields, createTime: current?.createTime ?? time, updateTime: time,
+                        version: sequence)
+                }
+                touched[write.path]!.current = next
+                results.append(WriteResult(path: write.path, document: next, updateTime: time, version: sequence))
+            } catch let error as FlintError {
+                throw commit.writes.count > 1 ? FlintError(error.code, "writes[\(index)]: \(error.message)") : error
+            }
+        }
+        try db.execute(sql: "INSERT INTO commits (sequence, commit_time) VALUES (?, ?)", arguments: [sequence, time.microseconds])
+        for path in order {
+            let state = touched[path]!
+            try persist(path: path, original: state.original, current: state.current, sequence: sequence, db: db)
+        }
+        return CommitResult(version: sequence, commitTime: time, writeResults: results)
+    }
+
+    static func loadDocument(_ path: DocumentPath, db: Database) throws -> Document? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(documentColumns) FROM documents d WHERE name = ?"),
+            arguments: [Data(IndexKey.name(path))]
+        ).map(document(from:))
+    }
+
+    /// Writes a document's new state, the difference in its index entries, and its change-log row.
+    private static func persist(path: DocumentPath, original: Document?, current: Document?, sequence: Int64, db: Database) throws {
+        let name = Data(IndexKey.name(path))
+        let scope = path.collection.description
+        let collectionID = path.collectionID
+        let oldEntries = original.map { IndexEntries.of($0.fields) } ?? []
+        let newEntries = current.map { IndexEntries.of($0.fields) } ?? []
+        if newEntries.count > maximumIndexEntries {
+            throw FlintError.invalidArgument(
+                "\(path) has \(newEntries.count) indexed values (fields and array elements); at most \(maximumIndexEntries) are allowed")
+        }
+        var data: Data? = nil
+        if let current {
+            let bytes = Data(encode(current.fields))
+            data = bytes
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO documents (name, path, scope, collection_id, data, create_time, update_time, version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET data = excluded.data, create_time = excluded.create_time,
+                        update_time = excluded.update_time, version = excluded.version
+                    """
+            ).execute(arguments: [
+                name, path.description, scope, collectionID, bytes, current.createTime.microseconds,
+                current.updateTime.microseconds, current.version,
+            ])
+        } else if original != nil {
+            try db.cachedStatement(sql: "DELETE FROM documents WHERE name = ?").execute(arguments: [name])
+        }
+        let delete = try db.cachedStatement(sql: "DELETE FROM field_index WHERE scope = ? AND field = ? AND value = ? AND name = ?")
+        for entry in oldEntries.subtracting(newEntries) {
+            try delete.execute(arguments: [scope, entry.field, Data(entry.value), name])
+        }
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO field_index (scope, collection_id, field, value, name) VALUES (?, ?, ?, ?, ?)")
+        for entry in newEntries.subtracting(oldEntries) {
+            try insert.execute(arguments: [scope, collectionID, entry.field, Data(entry.value), name])
+        }
+        try db.cachedStatement(
+            sql: "INSERT INTO changes (sequence, path, data, create_time, update_time) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            sequence, path.description, data, current?.createTime.microseconds, current?.updateTime.microseconds,
+        ])
+    }
+}
+
+/// The index entries of a document: one per field path (nested maps included) with the value's key, and one per
+/// distinct array element under the array's field prefixed with `[]`, for `array-contains`.
+struct IndexEntries {
+    struct Entry: Hashable {
+        var field: String
+        var value: [UInt8]
+    }
+
+    /// The field name under which the elements of the array at `field` are indexed.
+    static func arrayField(_ field: FieldPath) -> String { "[]" + field.description }
+
+    static func of(_ fields: [String: Value]) -> Set<Entry> {
+        var entries = Set<Entry>()
+        add(fields, prefix: [], to: &entries)
+        return entries
+    }
+
+    private static func add(_ fields: [String: Value], prefix: [String], to entries: inout Set<Entry>) {
+        for (key, value) in fields {
+            let path = prefix + [key]
+            let field = FieldPath(uncheckedSegments: path)
+            entries.insert(Entry(field: field.description, value: IndexKey.encode(value)))
+            switch value {
+            case .map(let child):
+                add(child, prefix: path, to: &entries)
+            case .array(let elements):
+                let arrayField = arrayField(field)
+                for element in elements { entries.insert(Entry(field: arrayField, value: IndexKey.encode(element))) }
+            default:
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+public import FlintCore
+import Foundation
+import GRDB
+public import Logging
+public import ServiceLifecycle
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so an acknowledged commit survives a crash.
+///
+/// Reads run concurrently on a pool of readers. Writes go through one writer (this service's `run()`), which applies
+/// the commits that arrive together in one transaction with one fsync, each in its own savepoint so that each stays
+/// all-or-nothing on its own (group commit).
+public final class SQLiteDocumentStore: DocumentStore, Service {
+    let pool: DatabasePool
+    let queue = GroupCommitQueue()
+    let logger: Logger
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public init(path: String, logger: Logger) throws {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.logger = logger
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("documents-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE documents (
+                        name BLOB PRIMARY KEY,
+                        path TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        collection_id TEXT NOT NULL,
+                        data BLOB NOT NULL,
+                        create_time INTEGER NOT NULL,
+                        update_time INTEGER NOT NULL,
+                        version INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX documents_scope ON documents(scope, name);
+                    CREATE INDEX documents_group ON documents(collection_id, name);
+                    CREATE TABLE field_index (
+                        scope TEXT NOT NULL,
+                        collection_id TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        value BLOB NOT NULL,
+                        name BLOB NOT NULL,
+                        PRIMARY KEY (scope, field, value, name)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX field_index_group ON field_index(collection_id, field, value, name);
+                    CREATE TABLE commits (
+                        sequence INTEGER PRIMARY KEY,
+                        commit_time INTEGER NOT NULL
+                    );
+                    CREATE TABLE changes (
+                        sequence INTEGER NOT NULL,
+                        path TEXT NOT NULL,
+                        data BLOB,
+                        create_time INTEGER,
+                        update_time INTEGER,
+                        PRIMARY KEY (sequence, path)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Service
+
+    /// The writer: applies queued commits until graceful shutdown, then finishes the ones already queued.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            for await _ in queue.signals {
+                await drain()
+            }
+        } onGracefulShutdown: {
+            self.queue.close()
+        }
+        await drain()
+    }
+
+    private func drain() async {
+        while true {
+            let batch = queue.takeBatch()
+            if batch.isEmpty { return }
+            await write(batch)
+        }
+    }
+
+    // MARK: DocumentStore
+
+    public func document(at path: DocumentPath) async throws -> Document? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Self.documentColumns) FROM documents d WHERE name = ?"),
+                arguments: [Data(IndexKey.name(path))]
+            ).map(Self.document(from:))
+        }
+    }
+
+    public func commit(_ commit: Commit) async throws -> CommitResult {
+        try await queue.submit(commit)
+    }
+
+    public func changes(after sequence: Int64, limit: Int) async throws -> [ChangeBatch] {
+        try await pool.read { db in
+            let commits = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT sequence, commit_time FROM commits WHERE sequence > ? ORDER BY sequence LIMIT ?"),
+                arguments: [sequence, limit])
+            guard let first = commits.first, let last = commits.last else { return [] }
+            var batches: [Int64: ChangeBatch] = [:]
+            for row in commits {
+                let s: Int64 = row[0]
+                batches[s] = ChangeBatch(sequence: s, commitTime: Timestamp(microseconds: row[1]), changes: [])
+            }
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT sequence, path, data, create_time, update_time FROM changes WHERE sequence BETWEEN ? AND ? ORDER BY sequence, path"),
+                arguments: [first[0] as Int64, last[0] as Int64])
+            while let row = try rows.next() {
+                let s: Int64 = row[0]
+                let path = try DocumentPath(row[1] as String)
+                var document: Document? = nil
+                if let data = row[2] as Data? {
+                    document = Document(
+                        path: path, fields: try Self.fields(from: data), createTime: Timestamp(microseconds: row[3]),
+                        updateTime: Timestamp(microseconds: row[4]), version: s)
+                }
+                batches[s]?.changes.append(Change(path: path, document: document))
+            }
+            return batches.values.sorted { $0.sequence < $1.sequence }
+        }
+    }
+
+    public func latestSequence() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM commits") ?? 0 }
+    }
+
+    /// Whether the database answers a trivial read: the readiness check.
+    public func isReady() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    // MARK: Rows
+
+    static let documentColumns = "d.path, d.data, d.create_time, d.update_time, d.version"
+
+    static func document(from row: Row) throws -> Document {
+        Document(
+            path: try DocumentPath(row[0] as String),
+            fields: try fields(from: row[1] as Data),
+            createTime: Timestamp(microseconds: row[2]),
+            updateTime: Timestamp(microseconds: row[3]),
+            version: row[4])
+    }
+
+    static func fields(from data: Data) throws -> [String: Value] {
+        guard case .map(let fields) = try Value(json: JSON(parsing: data), field: "data") else {
+            throw FlintError(.internal, "a stored document is not a map")
+        }
+        return fields
+    }
+
+    static func encode(_ fields: [String: Value]) -> [UInt8] {
+        Value.map(fields).json.serialized
+    }
+}
