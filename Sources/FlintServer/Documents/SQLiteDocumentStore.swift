@@ -16,7 +16,7 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public init(path: String, logger: Logger) throws {
-        var configuration = Configuration()
+        var configuration = GRDB.Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in

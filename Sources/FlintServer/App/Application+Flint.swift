@@ -1,0 +1,39 @@
+public import FlintCore
+import Foundation
+public import Hummingbird
+public import Logging
+import Prometheus
+
+/// Builds the whole server from its configuration: the one function the executable and the tests both use.
+/// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
+public func buildApplication(
+    _ configuration: Configuration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    var logger = Logger(label: "flint")
+    logger.logLevel = configuration.logLevel
+
+    do {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    } catch {
+        throw ConfigurationError("cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription)")
+    }
+    let databasePath = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("flint.sqlite").path
+    let store = try SQLiteDocumentStore(path: databasePath, logger: logger)
+
+    let registry = PrometheusCollectorRegistry()
+    let metrics = PrometheusMetricsFactory(registry: registry)
+
+    let router = Router(context: FlintRequestContext.self)
+    router.add(middleware: MetricsMiddleware(factory: metrics))
+    router.add(middleware: ErrorMiddleware())
+    OperationsController(store: store, registry: registry).addRoutes(to: router)
+    DocumentsController(store: store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
+        services: [store],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}

@@ -1,0 +1,69 @@
+public import Logging
+
+/// Every setting of the server, with a default that runs on one machine.
+///
+/// Built once at start-up from flags and `FLINT_*` environment variables (flags win), validated, then passed down;
+/// nothing else reads the environment.
+public struct Configuration: Sendable {
+    /// The address to listen on (`--host`, `FLINT_HOST`).
+    public var host = "127.0.0.1"
+    /// The port to listen on; 0 picks a free one (`--port`, `FLINT_PORT`).
+    public var port = 8080
+    /// Where the database and files live (`--data-dir`, `FLINT_DATA_DIR`).
+    public var dataDirectory = "./flint-data"
+    /// The least severe log level written (`--log-level`, `FLINT_LOG_LEVEL`).
+    public var logLevel: Logger.Level = .info
+    /// The largest request body accepted, in bytes (`--max-body-size`, `FLINT_MAX_BODY_SIZE`).
+    public var maximumBodySize = 16 * 1024 * 1024
+
+    public init() {}
+
+    /// The settings one variable each, as documented in README's configuration table.
+    public static let environmentVariables: [(name: String, flag: String, help: String)] = [
+        ("FLINT_HOST", "--host", "address to listen on"),
+        ("FLINT_PORT", "--port", "port to listen on (0: any free port)"),
+        ("FLINT_DATA_DIR", "--data-dir", "folder for the database and files"),
+        ("FLINT_LOG_LEVEL", "--log-level", "trace, debug, info, notice, warning, error or critical"),
+        ("FLINT_MAX_BODY_SIZE", "--max-body-size", "largest request body in bytes"),
+    ]
+
+    /// Applies `FLINT_*` variables, then the given flag values (keyed by variable name), validating each.
+    /// - Throws: `ConfigurationError` naming the setting and what it accepts.
+    public mutating func apply(environment: [String: String], flags: [String: String] = [:]) throws(ConfigurationError) {
+        var values = environment.filter { $0.key.hasPrefix("FLINT_") }
+        values.merge(flags) { _, flag in flag }
+        if let host = values["FLINT_HOST"] {
+            guard !host.isEmpty else { throw ConfigurationError("FLINT_HOST / --host must not be empty") }
+            self.host = host
+        }
+        if let text = values["FLINT_PORT"] {
+            guard let port = Int(text), (0...65535).contains(port) else {
+                throw ConfigurationError("FLINT_PORT / --port must be a number from 0 to 65535, not \"\(text)\"")
+            }
+            self.port = port
+        }
+        if let directory = values["FLINT_DATA_DIR"] {
+            guard !directory.isEmpty else { throw ConfigurationError("FLINT_DATA_DIR / --data-dir must not be empty") }
+            self.dataDirectory = directory
+        }
+        if let text = values["FLINT_LOG_LEVEL"] {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ConfigurationError(
+                    "FLINT_LOG_LEVEL / --log-level must be one of trace, debug, info, notice, warning, error, critical; not \"\(text)\"")
+            }
+            self.logLevel = level
+        }
+        if let text = values["FLINT_MAX_BODY_SIZE"] {
+            guard let size = Int(text), size >= 1024 else {
+                throw ConfigurationError("FLINT_MAX_BODY_SIZE / --max-body-size must be a number of bytes, at least 1024, not \"\(text)\"")
+            }
+            self.maximumBodySize = size
+        }
+    }
+}
+
+/// A setting that cannot be used, with a message for the operator.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,54 @@
+public import FlintCore
+public import Hummingbird
+import NIOCore
+
+/// HTTP conformances of FlintCore's values, kept here so that FlintCore never imports Hummingbird.
+extension JSON: ResponseGenerator {
+    /// A `200 OK` response with the JSON text as body.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response.json(self)
+    }
+}
+
+extension Response {
+    /// A response with a JSON body and `Content-Type: application/json`.
+    static func json(_ json: JSON, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        let bytes = json.serialized
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The error body of DESIGN.md: `{"error": {"code": …, "message": …}}`.
+    static func error(_ error: FlintError, status: HTTPResponse.Status? = nil, headers: HTTPFields = [:]) -> Response {
+        .json(
+            .object(["error": .object(["code": .string(error.code.rawValue), "message": .string(error.message)])]),
+            status: status ?? error.code.httpStatus, headers: headers)
+    }
+}
+
+extension FlintError.Code {
+    /// The HTTP status of each public error code.
+    var httpStatus: HTTPResponse.Status {
+        switch self {
+        case .invalidArgument, .outOfRange: .badRequest
+        case .unauthenticated: .unauthorized
+        case .permissionDenied: .forbidden
+        case .notFound: .notFound
+        case .alreadyExists, .aborted: .conflict
+        case .failedPrecondition: .preconditionFailed
+        case .resourceExhausted: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        case .internal: .internalServerError
+        }
+    }
+}
+
+extension Request {
+    /// Reads the whole body, at most `limit` bytes, and parses it as JSON.
+    /// - Throws: `FlintError` with `invalid-argument` for bad JSON; `HTTPError(.contentTooLarge)` past the limit.
+    func json(limit: Int) async throws -> JSON {
+        let buffer = try await body.collect(upTo: limit)
+        return try JSON(parsing: buffer.readableBytesView)
+    }
+}

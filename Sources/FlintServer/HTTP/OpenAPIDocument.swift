@@ -1,0 +1,271 @@
+/// The OpenAPI 3.1 description of every route, served at `/openapi.json`.
+/// A test compares it with the router's routes: a route missing here fails the suite.
+enum OpenAPIDocument {
+    static let json = #"""
+        {
+          "openapi": "3.1.0",
+          "info": {
+            "title": "Flint",
+            "version": "0.1.0",
+            "description": "A self-hosted, Firebase-like backend. Values use Flint's JSON form: plain JSON for null, booleans, strings, arrays and maps; a number without fraction or exponent is an integer, any other a double; {\"$timestamp\": RFC 3339}, {\"$bytes\": base64}, {\"$ref\": document path}, {\"$geo\": [lat, lng]}, {\"$double\": \"NaN\"|\"Infinity\"|\"-Infinity\"}; a map key starting with $ is written $$."
+          },
+          "servers": [{"url": "http://127.0.0.1:8080"}],
+          "paths": {
+            "/health": {
+              "get": {
+                "summary": "Liveness: the process serves HTTP",
+                "operationId": "health",
+                "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}
+              }
+            },
+            "/ready": {
+              "get": {
+                "summary": "Readiness: the database answers",
+                "operationId": "ready",
+                "responses": {
+                  "200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ready"}}}}}},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/metrics": {
+              "get": {
+                "summary": "Prometheus metrics in the text exposition format",
+                "operationId": "metrics",
+                "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+              }
+            },
+            "/openapi.json": {
+              "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+              }
+            },
+            "/v1/documents/{path}": {
+              "parameters": [
+                {"name": "path", "in": "path", "required": true, "description": "A document path (even number of segments, `rooms/r1`) or a collection path (odd, `rooms` or `rooms/r1/messages`). Slashes separate segments; percent-encode other reserved characters inside an id.", "schema": {"type": "string"}}
+              ],
+              "get": {
+                "summary": "Read a document, or list a collection",
+                "operationId": "getDocumentOrList",
+                "parameters": [
+                  {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}, "description": "A document ETag; 304 when it still matches"},
+                  {"name": "pageSize", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "description": "Collections only: documents per page"},
+                  {"name": "pageToken", "in": "query", "schema": {"type": "string"}, "description": "Collections only: the nextPageToken of the previous page"}
+                ],
+                "responses": {
+                  "200": {"description": "The document (document path) or a page of the collection in id order (collection path)", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Document"}, {"$ref": "#/components/schemas/DocumentPage"}]}}}},
+                  "304": {"description": "Not modified"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "put": {
+                "summary": "Set a document: replace it with the body's fields, creating it if missing",
+                "operationId": "setDocument",
+                "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Fields"}}}},
+                "responses": {
+                  "200": {"description": "The document as written", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "patch": {
+                "summary": "Update a document: merge the body's fields (keys are field paths such as `address.city`); with masks, change exactly the masked fields and delete masked fields absent from the body. Creates the document if missing.",
+                "operationId": "updateDocument",
+                "parameters": [
+                  {"$ref": "#/components/parameters/IfMatch"},
+                  {"name": "mask", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true, "description": "Field paths to change, repeated: ?mask=a.b&mask=c"}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Fields"}}}},
+                "responses": {
+                  "200": {"description": "The document as written", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "delete": {
+                "summary": "Delete a document (deleting a missing one succeeds)",
+                "operationId": "deleteDocument",
+                "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+                "responses": {
+                  "204": {"description": "Deleted"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "post": {
+                "summary": "Create a document with a generated 20-character id in the collection",
+                "operationId": "createDocument",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Fields"}}}},
+                "responses": {
+                  "201": {"description": "Created", "headers": {"Location": {"schema": {"type": "string"}, "description": "/v1/documents/{new path}"}, "ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/query": {
+              "post": {
+                "summary": "Run a structured query (Firestore semantics)",
+                "operationId": "query",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Query"}}}},
+                "responses": {
+                  "200": {"description": "The matching documents, in order", "content": {"application/json": {"schema": {"type": "object", "required": ["documents"], "properties": {"documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/commit": {
+              "post": {
+                "summary": "Apply up to 500 writes atomically: all or nothing",
+                "operationId": "commit",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Commit"}}}},
+                "responses": {
+                  "200": {"description": "Committed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommitResult"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            }
+          },
+          "components": {
+            "headers": {
+              "ETag": {"description": "The document's version, quoted: \"42\"", "schema": {"type": "string"}}
+            },
+            "parameters": {
+              "IfMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "A document ETag (the write applies only at that version, else 412) or * (the document must exist, else 404)"}
+            },
+            "responses": {
+              "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "schemas": {
+              "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                  "code": {"enum": ["invalid-argument", "not-found", "already-exists", "failed-precondition", "aborted", "permission-denied", "unauthenticated", "resource-exhausted", "out-of-range", "unavailable", "internal"]},
+                  "message": {"type": "string", "description": "What is wrong and how to fix it"},
+                  "details": {}
+                }}}
+              },
+              "Value": {"description": "A value in Flint's JSON form (see info.description)"},
+              "Fields": {"type": "object", "description": "A document's fields: field name to value", "additionalProperties": {"$ref": "#/components/schemas/Value"}},
+              "Document": {
+                "type": "object",
+                "required": ["path", "id", "data", "createTime", "updateTime", "version"],
+                "properties": {
+                  "path": {"type": "string", "examples": ["rooms/r1"]},
+                  "id": {"type": "string"},
+                  "data": {"$ref": "#/components/schemas/Fields"},
+                  "createTime": {"type": "string", "format": "date-time"},
+                  "updateTime": {"type": "string", "format": "date-time"},
+                  "version": {"type": "integer", "description": "The sequence number of the commit that last wrote the document"}
+                }
+              },
+              "DocumentPage": {
+                "type": "object",
+                "required": ["documents"],
+                "properties": {
+                  "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
+                  "nextPageToken": {"type": "string", "description": "Present when more documents follow"}
+                }
+              },
+              "Filter": {
+                "oneOf": [
+                  {"type": "object", "required": ["field", "op", "value"], "additionalProperties": false, "properties": {
+                    "field": {"type": "string", "description": "A field path, or __name__"},
+                    "op": {"enum": ["==", "!=", "<", "<=", ">", ">=", "in", "not-in", "array-contains", "array-contains-any"]},
+                    "value": {"$ref": "#/components/schemas/Value"}}},
+                  {"type": "object", "required": ["and"], "additionalProperties": false, "properties": {"and": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Filter"}}}},
+                  {"type": "object", "required": ["or"], "additionalProperties": false, "properties": {"or": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Filter"}}}}
+                ]
+              },
+              "Query": {
+                "type": "object",
+                "required": ["collection"],
+                "additionalProperties": false,
+                "properties": {
+                  "collection": {"type": "string", "description": "A collection path; with allDescendants, its last segment is the collection id searched for below the rest"},
+                  "allDescendants": {"type": "boolean", "default": false},
+                  "where": {"$ref": "#/components/schemas/Filter"},
+                  "orderBy": {"type": "array", "items": {"type": "object", "required": ["field"], "additionalProperties": false, "properties": {"field": {"type": "string"}, "direction": {"enum": ["asc", "desc"], "default": "asc"}}}},
+                  "limit": {"type": "integer", "minimum": 0},
+                  "limitToLast": {"type": "integer", "minimum": 0},
+                  "startAt": {"type": "array", "items": {"$ref": "#/components/schemas/Value"}},
+                  "startAfter": {"type": "array", "items": {"$ref": "#/components/schemas/Value"}},
+                  "endAt": {"type": "array", "items": {"$ref": "#/components/schemas/Value"}},
+                  "endBefore": {"type": "array", "items": {"$ref": "#/components/schemas/Value"}}
+                }
+              },
+              "Precondition": {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "additionalProperties": false,
+                "properties": {"exists": {"type": "boolean"}, "updateTime": {"type": "string", "format": "date-time"}, "version": {"type": "integer"}}
+              },
+              "Transform": {
+                "type": "object",
+                "required": ["field"],
+                "minProperties": 2,
+                "maxProperties": 2,
+                "additionalProperties": false,
+                "properties": {
+                  "field": {"type": "string"},
+                  "serverTimestamp": {"const": true},
+                  "increment": {"type": "number"},
+                  "maximum": {"type": "number"},
+                  "minimum": {"type": "number"},
+                  "arrayUnion": {"type": "array"},
+                  "arrayRemove": {"type": "array"},
+                  "delete": {"const": true}
+                }
+              },
+              "Write": {
+                "type": "object",
+                "required": ["op", "path"],
+                "additionalProperties": false,
+                "properties": {
+                  "op": {"enum": ["set", "update", "delete"]},
+                  "path": {"type": "string"},
+                  "data": {"$ref": "#/components/schemas/Fields"},
+                  "merge": {"type": "boolean", "description": "set only: merge the fields into the document"},
+                  "mask": {"type": "array", "items": {"type": "string"}, "description": "update only: the field paths to change"},
+                  "transforms": {"type": "array", "items": {"$ref": "#/components/schemas/Transform"}},
+                  "precondition": {"$ref": "#/components/schemas/Precondition"}
+                }
+              },
+              "Commit": {
+                "type": "object",
+                "required": ["writes"],
+                "additionalProperties": false,
+                "properties": {"writes": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"$ref": "#/components/schemas/Write"}}}
+              },
+              "CommitResult": {
+                "type": "object",
+                "required": ["version", "commitTime", "writeResults"],
+                "properties": {
+                  "version": {"type": "integer", "description": "The commit's sequence number"},
+                  "commitTime": {"type": "string", "format": "date-time"},
+                  "writeResults": {"type": "array", "items": {"type": "object", "required": ["path", "exists", "updateTime", "version"], "properties": {
+                    "path": {"type": "string"}, "exists": {"type": "boolean"}, "updateTime": {"type": "string", "format": "date-time"}, "version": {"type": "integer"}}}}
+                }
+              }
+            }
+          }
+        }
+        """#
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import FlintServer
+import Foundation
+import Hummingbird
+
+/// `flint-server`: reads its configuration from flags and `FLINT_*` variables and serves until SIGTERM or SIGINT.
+@main
+struct FlintServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flint-server",
+        abstract: "Flint: documents, realtime, auth, files and push behind one URL.",
+        discussion: "Every option can also be set by its environment variable; a flag wins over the variable.")
+
+    @Option(help: "Address to listen on (FLINT_HOST). Default 127.0.0.1.") var host: String?
+    @Option(help: "Port to listen on, 0 for any free port (FLINT_PORT). Default 8080.") var port: String?
+    @Option(help: "Folder for the database and files (FLINT_DATA_DIR). Default ./flint-data.") var dataDir: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (FLINT_LOG_LEVEL). Default info.") var logLevel: String?
+    @Option(help: "Largest request body in bytes (FLINT_MAX_BODY_SIZE). Default 16777216.") var maxBodySize: String?
+
+    func run() async throws {
+        var configuration = FlintServer.Configuration()
+        var flags: [String: String] = [:]
+        flags["FLINT_HOST"] = host
+        flags["FLINT_PORT"] = port
+        flags["FLINT_DATA_DIR"] = dataDir
+        flags["FLINT_LOG_LEVEL"] = logLevel
+        flags["FLINT_MAX_BODY_SIZE"] = maxBodySize
+        do {
+            try configuration.apply(environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let host = configuration.host
+        let app = try buildApplication(configuration) { port in
+            // One line on standard output that tools (and the tests) read for the bound address.
+            FileHandle.standardOutput.write(Data("flint-server listening on http://\(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
