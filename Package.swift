@@ -51,16 +51,14 @@ let package = Package(
         ),
         .testTarget(
             name: "FlintCoreTests",
-            dependencies: ["FlintCore"],
-            swiftSettings: swiftSettings
+            dependencies: ["FlintCore"]
         ),
         .testTarget(
             name: "FlintServerTests",
             dependencies: [
                 "FlintServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
     ]
 )

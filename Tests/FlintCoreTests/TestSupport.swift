@@ -10,6 +10,17 @@ func expectFlintError<R>(
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> R
 ) -> FlintError? {
+    expectFlintError(code, mentioningAll: fragments, sourceLocation: sourceLocation, body)
+}
+
+/// `expectFlintError(_:mentioning:_:)` with the fragments as an array.
+@discardableResult
+func expectFlintError<R>(
+    _ code: FlintError.Code,
+    mentioningAll fragments: [String],
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> R
+) -> FlintError? {
     do {
         let result = try body()
         Issue.record("expected a \(code.rawValue) error, got \(result)", sourceLocation: sourceLocation)

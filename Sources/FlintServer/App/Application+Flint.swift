@@ -21,19 +21,24 @@ public func buildApplication(
     let store = try SQLiteDocumentStore(path: databasePath, logger: logger)
 
     let registry = PrometheusCollectorRegistry()
-    let metrics = PrometheusMetricsFactory(registry: registry)
-
-    let router = Router(context: FlintRequestContext.self)
-    router.add(middleware: MetricsMiddleware(factory: metrics))
-    router.add(middleware: ErrorMiddleware())
-    OperationsController(store: store, registry: registry).addRoutes(to: router)
-    DocumentsController(store: store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
 
     return Application(
-        router: router,
+        router: buildRouter(configuration, store: store, registry: registry),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
         services: [store],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
+}
+
+/// Every route of the server, with its middleware.
+func buildRouter(
+    _ configuration: Configuration, store: SQLiteDocumentStore, registry: PrometheusCollectorRegistry
+) -> Router<FlintRequestContext> {
+    let router = Router(context: FlintRequestContext.self)
+    router.add(middleware: MetricsMiddleware(factory: PrometheusMetricsFactory(registry: registry)))
+    router.add(middleware: ErrorMiddleware())
+    OperationsController(store: store, registry: registry).addRoutes(to: router)
+    DocumentsController(store: store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    return router
 }

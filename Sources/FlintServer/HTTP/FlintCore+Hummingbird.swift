@@ -48,7 +48,12 @@ extension Request {
     /// Reads the whole body, at most `limit` bytes, and parses it as JSON.
     /// - Throws: `FlintError` with `invalid-argument` for bad JSON; `HTTPError(.contentTooLarge)` past the limit.
     func json(limit: Int) async throws -> JSON {
-        let buffer = try await body.collect(upTo: limit)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge)
+        }
         return try JSON(parsing: buffer.readableBytesView)
     }
 }

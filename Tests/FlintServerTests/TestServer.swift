@@ -1,0 +1,94 @@
+import FlintCore
+@testable import FlintServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+
+/// A Flint server on a loopback port chosen by the OS, with its data in a fresh temporary folder.
+enum TestServer {
+    /// Runs `body` against a live server over real sockets, then removes the server's data.
+    static func run<T: Sendable>(
+        configure: (inout Configuration) -> Void = { _ in },
+        _ body: @Sendable (HTTPTestClient) async throws -> T
+    ) async throws -> T {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = Configuration()
+        configuration.port = 0
+        configuration.dataDirectory = directory.path
+        configuration.logLevel = .error
+        configure(&configuration)
+        let app = try buildApplication(configuration)
+        return try await app.test(.live) { client in try await body(HTTPTestClient(client: client)) }
+    }
+}
+
+/// A JSON-speaking wrapper around Hummingbird's test client.
+struct HTTPTestClient: Sendable {
+    let client: any TestClientProtocol
+
+    struct Reply: Sendable {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var body: [UInt8]
+
+        var text: String { String(decoding: body, as: UTF8.self) }
+        /// The body parsed as JSON; a test failure if it is not.
+        var json: JSON {
+            get throws { try JSON(parsing: body) }
+        }
+        /// The `error.code` of an error body.
+        var errorCode: String? {
+            guard case .object(let root)? = try? json, case .object(let error)? = root["error"], case .string(let code)? = error["code"]
+            else { return nil }
+            return code
+        }
+        var errorMessage: String? {
+            guard case .object(let root)? = try? json, case .object(let error)? = root["error"], case .string(let message)? = error["message"]
+            else { return nil }
+            return message
+        }
+    }
+
+    @discardableResult
+    func send(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+        var headers = headers
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await client.execute(
+            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }
+        ) { response in
+            Reply(status: response.status, headers: response.headers, body: Array(response.body.readableBytesView))
+        }
+    }
+}
+
+/// A folder under the system's temporary directory, removed by `remove()`.
+struct TemporaryDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("flint-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+extension JSON {
+    /// Member access for tests: `json["data"]?["n"]`.
+    subscript(key: String) -> JSON? {
+        guard case .object(let members) = self else { return nil }
+        return members[key]
+    }
+
+    subscript(index: Int) -> JSON? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+
+    var arrayCount: Int? {
+        guard case .array(let items) = self else { return nil }
+        return items.count
+    }
+}
