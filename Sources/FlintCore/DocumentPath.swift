@@ -40,9 +40,17 @@ public struct DocumentPath: Sendable, Hashable, Comparable, CustomStringConverti
         PathSegments.compare(lhs.segments, rhs.segments) < 0
     }
 
+    /// Ids are equal when their UTF-8 bytes are, as `<` has it: `é` and `e\u{301}` name different documents,
+    /// although Swift's `String ==` calls them equal.
+    public static func == (lhs: DocumentPath, rhs: DocumentPath) -> Bool {
+        PathSegments.equal(lhs.segments, rhs.segments)
+    }
+
+    public func hash(into hasher: inout Hasher) { PathSegments.hash(segments, into: &hasher) }
+
     /// Whether this document lies anywhere below `ancestor` (a document or collection path's segments).
     public func isDescendant(of ancestor: [String]) -> Bool {
-        segments.count > ancestor.count && Array(segments.prefix(ancestor.count)) == ancestor
+        segments.count > ancestor.count && PathSegments.equal(segments.prefix(ancestor.count), ancestor)
     }
 }
 
@@ -79,6 +87,13 @@ public struct CollectionPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { segments.joined(separator: "/") }
+
+    /// Ids compare by their UTF-8 bytes, as for `DocumentPath`.
+    public static func == (lhs: CollectionPath, rhs: CollectionPath) -> Bool {
+        PathSegments.equal(lhs.segments, rhs.segments)
+    }
+
+    public func hash(into hasher: inout Hasher) { PathSegments.hash(segments, into: &hasher) }
 }
 
 /// Splitting and checking path segments, shared by document and collection paths.
@@ -112,6 +127,23 @@ public enum PathSegments {
         if id.contains("/") { throw .invalidArgument("an id must not contain '/'") }
         if bytes >= 4, id.hasPrefix("__"), id.hasSuffix("__") {
             throw .invalidArgument("ids of the form __name__ are reserved: \"\(id)\"")
+        }
+    }
+
+    /// Whether two segment lists hold the same ids, byte for byte (not by Swift's Unicode canonical equivalence).
+    public static func equal(_ a: some Collection<String>, _ b: some Collection<String>) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+    }
+
+    /// Hashes a segment list consistently with `equal`.
+    static func hash(_ segments: [String], into hasher: inout Hasher) {
+        hasher.combine(segments.count)
+        for segment in segments {
+            var segment = segment
+            segment.withUTF8 { bytes in
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+            }
         }
     }
 

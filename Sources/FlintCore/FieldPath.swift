@@ -105,12 +105,14 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
+    /// Scalar by scalar, not Character by Character: a combining mark after a backtick makes one Character
+    /// that is not equal to "`", yet the parser, reading bytes, still sees the backtick.
     fileprivate func replacingBackslashesAndBackticks() -> String {
-        var out = ""
-        for c in self {
-            if c == "\\" || c == "`" { out.append("\\") }
-            out.append(c)
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            if scalar == "\\" || scalar == "`" { out.append("\\") }
+            out.append(scalar)
         }
-        return out
+        return String(out)
     }
 }

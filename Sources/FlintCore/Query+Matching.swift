@@ -3,12 +3,13 @@
 extension Query {
     /// Whether the document lives in the queried collection (or, for a group query, in one below `parent`).
     public func isInScope(_ path: DocumentPath) -> Bool {
+        // Ids compare by their bytes, as paths do.
         let segments = path.segments
-        guard segments[segments.count - 2] == collectionID else { return false }
+        guard segments[segments.count - 2].utf8.elementsEqual(collectionID.utf8) else { return false }
         if allDescendants {
-            return segments.count > parent.count + 1 && Array(segments.prefix(parent.count)) == parent
+            return segments.count > parent.count + 1 && PathSegments.equal(segments.prefix(parent.count), parent)
         }
-        return segments.count == parent.count + 2 && Array(segments.prefix(parent.count)) == parent
+        return segments.count == parent.count + 2 && PathSegments.equal(segments.prefix(parent.count), parent)
     }
 
     /// Whether the document is in the result set, ignoring `limit`: in scope, passing the filter,
@@ -76,7 +77,8 @@ extension Query.Filter {
 
 extension Query.FieldFilter {
     /// Whether a field's value passes the comparison, as Firestore decides it: a missing field never matches;
-    /// `!=` and `not-in` do not match null; ordering operators match only values of the same type order.
+    /// `!=` and `not-in` do not match null, and `not-in` with null in its list matches nothing; ordering operators
+    /// match only values of the same type order.
     public func matches(_ candidate: Value?) -> Bool {
         guard let candidate else { return false }
         switch op {
@@ -100,6 +102,8 @@ extension Query.FieldFilter {
         case .notIn:
             if case .null = candidate { return false }
             guard case .array(let options) = value else { return false }
+            // As Firestore's SDKs decide it: a list that holds null matches nothing.
+            if options.contains(where: { $0.typeOrder == Value.null.typeOrder }) { return false }
             return !options.contains { $0.isEqual(to: candidate) }
         case .arrayContains:
             guard case .array(let elements) = candidate else { return false }

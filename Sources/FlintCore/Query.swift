@@ -118,19 +118,22 @@ public struct Query: Sendable, Equatable {
         }
     }
 
-    /// The orderings applied, as Firestore applies them: the explicit ones; if there are none, the inequality
-    /// fields in field-name order; then `__name__`, in the direction of the last ordering, unless already present.
+    /// The orderings applied, as Firestore applies them: the explicit ones; then the inequality fields not among
+    /// them, in field path order (segment by segment, by UTF-8 bytes); then `__name__` unless already present.
+    /// The implicit orderings take the direction of the last explicit one, ascending when there is none.
     public var normalizedOrderBy: [Order] {
         var orders = orderBy
-        if orders.isEmpty, let filter {
-            var seen = Set<FieldPath>()
+        let descending = orderBy.last?.descending ?? false
+        if let filter {
             let inequalityFields = filter.fieldFilters.filter { $0.op.isInequality && !$0.field.isDocumentName }
-                .map(\.field).filter { seen.insert($0).inserted }
-                .sorted { $0.description.utf8.lexicographicallyPrecedes($1.description.utf8) }
-            orders = inequalityFields.map { Order(field: $0) }
+                .map(\.field)
+                .sorted { PathSegments.compare($0.segments, $1.segments) < 0 }
+            for field in inequalityFields where !orders.contains(where: { $0.field == field }) {
+                orders.append(Order(field: field, descending: descending))
+            }
         }
         if !orders.contains(where: { $0.field.isDocumentName }) {
-            orders.append(Order(field: .documentName, descending: orders.last?.descending ?? false))
+            orders.append(Order(field: .documentName, descending: descending))
         }
         return orders
     }

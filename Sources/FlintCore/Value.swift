@@ -77,7 +77,13 @@ extension Value: Equatable {
         case (.reference(let a), .reference(let b)): PathSegments.compare(a.segments, b.segments) == 0
         case (.geoPoint(let a), .geoPoint(let b)): a == b
         case (.array(let a), .array(let b)): a == b
-        case (.map(let a), .map(let b)): a.count == b.count && a.allSatisfy { key, value in b[key] == value }
+        case (.map(let a), .map(let b)):
+            // Keys by their bytes too: a dictionary finds "é" under "e\u{301}", but they are different keys.
+            a.count == b.count
+                && a.allSatisfy { key, value in
+                    guard let i = b.index(forKey: key) else { return false }
+                    return b[i].key.utf8.elementsEqual(key.utf8) && b[i].value == value
+                }
         default: false
         }
     }

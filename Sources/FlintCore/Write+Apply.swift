@@ -49,9 +49,11 @@ extension Write {
         for transform in transforms {
             transform.apply(to: &fields, commitTime: commitTime)
         }
+        // The same limit as reading the document's JSON form (`Value(json:)`), so that every document a write
+        // produces can be read back: a field path of 20 segments is as deep as a document goes.
         let depth = Value.map(fields).depth
-        if depth > Value.maximumDepth + 1 {
-            throw .invalidArgument("\(path) would nest maps and arrays \(depth - 1) levels deep; at most \(Value.maximumDepth) are allowed")
+        if depth > Value.maximumDepth {
+            throw .invalidArgument("\(path) would nest maps and arrays \(depth) levels deep; at most \(Value.maximumDepth) are allowed")
         }
         return fields
     }
@@ -72,7 +74,13 @@ extension Write.FieldTransform {
             result = current.flatMap { Write.FieldTransform.add($0, operand) } ?? operand
         case .maximum(let operand):
             if let current, current.isNumber {
-                result = Value.compare(current, operand) >= 0 ? current : operand
+                // The maximum of NaN and any number is NaN (Firestore's FieldTransform.maximum), although NaN
+                // sorts first. `minimum` needs no such care: there NaN wins by the order itself.
+                if current.isNaN || operand.isNaN {
+                    result = current.isNaN ? current : operand
+                } else {
+                    result = Value.compare(current, operand) >= 0 ? current : operand
+                }
             } else {
                 result = operand
             }
@@ -156,6 +164,12 @@ extension Value {
             }
         }
         return result
+    }
+
+    /// Whether this is a double that is NaN.
+    var isNaN: Bool {
+        if case .double(let d) = self { return d.isNaN }
+        return false
     }
 
     /// How deeply maps and arrays nest in this value: 0 for a scalar, 1 for a flat array or map.

@@ -41,11 +41,16 @@ extension Write {
                 var paths: [FieldPath] = []
                 for (i, item) in items.enumerated() {
                     guard case .string(let text) = item else { throw .invalidArgument("\(context).mask[\(i)] must be a string") }
+                    let path: FieldPath
                     do {
-                        paths.append(try FieldPath(text))
+                        path = try FieldPath(text)
                     } catch {
                         throw .invalidArgument("\(context).mask[\(i)]: \(error.message)")
                     }
+                    if path.isDocumentName {
+                        throw .invalidArgument("\(context).mask[\(i)]: __name__ is the document's name, not a field")
+                    }
+                    paths.append(path)
                 }
                 mask = paths
             }
@@ -101,6 +106,7 @@ extension Write {
             } catch {
                 throw .invalidArgument("\(context): \(error.message)")
             }
+            if path.isDocumentName { throw .invalidArgument("\(context): __name__ is the document's name, not a field") }
             if let clash = written.first(where: { $0.isPrefix(of: path) || path.isPrefix(of: $0) }) {
                 throw .invalidArgument("\(context): the field paths \(clash) and \(path) overlap")
             }

@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test(arguments: [
-        0.1, 1e-300, 5e-324, 1.7976931348623157e308, 123_456_789.125, 1e16, 1e21, 9_007_199_254_740_993.0, -3.5,
+        0.1, 1e-300, .leastNonzeroMagnitude, 1.7976931348623157e308, 123_456_789.125, 1e16, 1e21, 9_007_199_254_740_993.0, -3.5,
         2.2250738585072014e-308, 100.0,
     ])
     func finiteDoublesRoundTripExactly(d: Double) throws {

@@ -62,6 +62,8 @@ import Testing
         (#"{"op": "update", "path": "c/d", "mask": "a"}"#, ["writes[0].mask must be an array"]),
         (#"{"op": "update", "path": "c/d", "mask": [1]}"#, ["writes[0].mask[0] must be a string"]),
         (#"{"op": "update", "path": "c/d", "mask": ["a..b"]}"#, ["writes[0].mask[0]"]),
+        (#"{"op": "update", "path": "c/d", "mask": ["__name__"]}"#, ["writes[0].mask[0]", "__name__"]),
+        (#"{"op": "update", "path": "c/d", "data": {"__name__": {"$ref": "c/e"}}}"#, ["writes[0].data", "__name__"]),
         (#"{"op": "update", "path": "c/d", "data": {"a": 1, "a.b": 2}}"#, ["overlap"]),
         (#"{"op": "set", "path": "c/d", "transforms": {}}"#, ["writes[0].transforms must be an array"]),
         ("[]", ["writes[0] must be a JSON object"]),

@@ -98,31 +98,37 @@ struct QueryPlan {
     private var scopeValue: String { query.allDescendants ? query.collectionID : query.collectionPath.description }
 
     /// Bounds on the key of `field` from the filters and from cursors whose first ordering is `order`.
+    /// For `__name__` the keys are document-name keys (the `name` column), and only references bound them.
     private func bounds(for field: FieldPath, order: Query.Order?) -> Bounds {
         var bounds = Bounds()
+        func key(_ value: Value) -> [UInt8]? {
+            guard field.isDocumentName else { return IndexKey.encode(value) }
+            guard case .reference(let path) = value else { return nil }
+            return IndexKey.name(path)
+        }
         for filter in conjuncts where filter.field == field {
-            let key = IndexKey.encode(filter.value)
+            guard let key = key(filter.value) else { continue }
             switch filter.op {
             case .equal:
                 bounds.raiseLower(key)
                 bounds.lowerUpper(key, inclusive: true)
             case .greaterThan, .greaterThanOrEqual:
                 bounds.raiseLower(key)
-                bounds.lowerUpper(IndexKey.typeBounds(of: filter.value).upper, inclusive: false)
+                if !field.isDocumentName {
+                    bounds.lowerUpper(IndexKey.typeBounds(of: filter.value).upper, inclusive: false)
+                }
             case .lessThan, .lessThanOrEqual:
-                bounds.raiseLower(IndexKey.typeBounds(of: filter.value).lower)
+                if !field.isDocumentName { bounds.raiseLower(IndexKey.typeBounds(of: filter.value).lower) }
                 bounds.lowerUpper(key, inclusive: true)
             default:
                 break
             }
         }
         if let order {
-            if let start = query.start, let value = start.values.first {
-                let key = IndexKey.encode(value)
+            if let value = query.start?.values.first, let key = key(value) {
                 if order.descending { bounds.lowerUpper(key, inclusive: true) } else { bounds.raiseLower(key) }
             }
-            if let end = query.end, let value = end.values.first {
-                let key = IndexKey.encode(value)
+            if let value = query.end?.values.first, let key = key(value) {
                 if order.descending { bounds.raiseLower(key) } else { bounds.lowerUpper(key, inclusive: true) }
             }
         }

@@ -1,0 +1,159 @@
+import FlintCore
+@testable import FlintServer
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// Runs `body` with a fresh SQLite store whose writer is running.
+func withStore<T: Sendable>(_ body: @Sendable (SQLiteDocumentStore) async throws -> T) async throws -> T {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let store = try SQLiteDocumentStore(path: directory.path + "/flint.sqlite", logger: Logger(label: "test"))
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            try await store.run()
+            return nil
+        }
+        let result = try await body(store)
+        group.cancelAll()
+        return result
+    }
+}
+
+/// The store itself: the change log, the query planner against brute force, and index use.
+@Suite struct StoreTests {
+    func set(_ path: String, _ data: [String: Value]) throws -> Write {
+        Write(path: try DocumentPath(path), operation: .set(data: data, merge: false))
+    }
+
+    @Test func theChangeLogRecordsEveryCommitInSequenceWithTheDocumentsAfterIt() async throws {
+        try await withStore { store in
+            _ = try await store.commit(try Commit(writes: [try set("a/1", ["n": 1]), try set("a/2", ["n": 2])]))
+            _ = try await store.commit(try Commit(writes: [Write(path: try DocumentPath("a/1"), operation: .delete)]))
+            let failed = try? await store.commit(
+                try Commit(writes: [Write(path: try DocumentPath("a/9"), operation: .delete, precondition: .exists(true))]))
+            #expect(failed == nil)
+            _ = try await store.commit(try Commit(writes: [try set("a/2", ["n": 3])]))
+
+            #expect(try await store.latestSequence() == 3)
+            let batches = try await store.changes(after: 0, limit: 100)
+            #expect(batches.map(\.sequence) == [1, 2, 3])
+            #expect(batches[0].changes.map(\.path.description) == ["a/1", "a/2"])
+            #expect(batches[1].changes.count == 1 && batches[1].changes[0].document == nil)
+            #expect(batches[2].changes[0].document?.fields == ["n": 3])
+            #expect(batches[2].changes[0].document?.version == 3)
+            #expect(try await store.changes(after: 2, limit: 100).map(\.sequence) == [3])
+            #expect(try await store.changes(after: 0, limit: 1).map(\.sequence) == [1])
+        }
+    }
+
+    @Test func equalityAndOrderByQueriesUseTheFieldIndexNotAScan() async throws {
+        try await withStore { store in
+            let query = try Query(json: JSON(parsing: #"""
+                {"collection": "rooms/r1/messages", "where": {"field": "author", "op": "==", "value": "alice"},
+                 "orderBy": [{"field": "sent", "direction": "desc"}], "limit": 20}
+                """#))
+            let plan = try await store.explain(query)
+            // Driven by the index of the ordered field, probing the equality filter by primary key.
+            #expect(plan.first == "SEARCH i USING PRIMARY KEY (scope=? AND field=?)", "\(plan)")
+            #expect(plan.contains("SEARCH e USING PRIMARY KEY (scope=? AND field=? AND value=? AND name=?)"), "\(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "the order must come from the index: \(plan)")
+
+            let equality = try Query(json: JSON(parsing: #"{"collection": "users", "where": {"field": "age", "op": "==", "value": 30}}"#))
+            let equalityPlan = try await store.explain(equality)
+            #expect(!equalityPlan.contains { $0.hasPrefix("SCAN") }, "\(equalityPlan)")
+            #expect(!equalityPlan.contains { $0.contains("TEMP B-TREE") }, "\(equalityPlan)")
+
+            let range = try Query(json: JSON(parsing: #"{"collection": "users", "where": {"field": "age", "op": ">", "value": 30}, "limit": 5}"#))
+            let rangePlan = try await store.explain(range)
+            #expect(rangePlan.first == "SEARCH i USING PRIMARY KEY (scope=? AND field=? AND value>? AND value<?)", "\(rangePlan)")
+            #expect(!rangePlan.contains { $0.hasPrefix("SCAN") }, "\(rangePlan)")
+        }
+    }
+
+    /// Random documents and random queries: the index-backed store must return exactly what a brute-force
+    /// filter-and-sort of all documents returns.
+    @Test func queryResultsEqualABruteForceEvaluation() async throws {
+        try await withStore { store in
+            var random = SplitMix64(seed: 20261126)
+            let values: [Value] = [
+                .null, false, true, 0, 1, 2, -3, 2.5, .double(.nan), 1.0, "a", "b", "B", "ab", "é", .bytes([0]),
+                .timestamp(Timestamp(microseconds: 1_000_000)), .timestamp(Timestamp(microseconds: 5)),
+                .reference(try DocumentPath("x/y")), [1, 2], ["a"], [], ["k": 1], ["k": 2, "j": 0],
+            ]
+            func randomValue() -> Value { values[Int(random.next() % UInt64(values.count))] }
+            var all: [Document] = []
+            var writes: [Write] = []
+            for i in 0..<120 {
+                var fields: [String: Value] = [:]
+                for name in ["a", "b", "c"] where random.next() % 5 != 0 { fields[name] = randomValue() }
+                if random.next() % 3 == 0 { fields["tags"] = .array((0..<Int(random.next() % 3)).map { _ in randomValue() }) }
+                if random.next() % 4 == 0 { fields["m"] = .map(["x": randomValue()]) }
+                let parent = ["p/1/items", "p/2/items", "items"][Int(random.next() % 3)]
+                writes.append(try set("\(parent)/d\(i)", fields))
+            }
+            let result = try await store.commit(try Commit(writes: writes))
+            all = result.writeResults.compactMap(\.document)
+
+            let fields = ["a", "b", "c", "m.x", "tags", "__name__"]
+            let ops = Query.Operator.allCases
+            var checked = 0
+            for round in 0..<400 {
+                let group = random.next() % 4 == 0
+                var query = Query(collection: try CollectionPath(group ? "items" : ["items", "p/1/items"][round % 2]), allDescendants: group)
+                var filters: [Query.Filter] = []
+                for _ in 0..<Int(random.next() % 3) {
+                    let field = try FieldPath(fields[Int(random.next() % 5)])
+                    let op = ops[Int(random.next() % UInt64(ops.count))]
+                    var value = randomValue()
+                    if op.takesList { value = .array([randomValue(), randomValue()]) }
+                    if case .null = value, op != .equal, op != .notEqual, !op.takesList { continue }
+                    if case .double(let d) = value, d.isNaN, op != .equal, op != .notEqual, !op.takesList { continue }
+                    filters.append(.field(Query.FieldFilter(field: field, op: op, value: value)))
+                }
+                if filters.count == 1 { query.filter = filters[0] }
+                if filters.count > 1 { query.filter = random.next() % 3 == 0 ? .or(filters) : .and(filters) }
+                for _ in 0..<Int(random.next() % 3) {
+                    let field = try FieldPath(fields[Int(random.next() % UInt64(fields.count))])
+                    if !query.orderBy.contains(where: { $0.field == field }) {
+                        query.orderBy.append(Query.Order(field: field, descending: random.next() % 2 == 0))
+                    }
+                }
+                switch random.next() % 4 {
+                case 0: query.limit = Int(random.next() % 6)
+                case 1 where !query.orderBy.isEmpty: query.limitToLast = Int(random.next() % 6) + 1
+                default: break
+                }
+                if random.next() % 4 == 0 {
+                    let first = query.normalizedOrderBy[0]
+                    let value: Value = first.field.isDocumentName ? .reference(all[Int(random.next() % UInt64(all.count))].path) : randomValue()
+                    if random.next() % 2 == 0 {
+                        query.start = Query.Cursor(values: [value], inclusive: random.next() % 2 == 0)
+                    } else {
+                        query.end = Query.Cursor(values: [value], inclusive: random.next() % 2 == 0)
+                    }
+                }
+                let expected = query.evaluate(over: all).map(\.path)
+                let actual = try await store.query(query).map(\.path)
+                #expect(actual == expected, "query \(query)")
+                if !expected.isEmpty { checked += 1 }
+            }
+            // The generator must produce queries that select something, or the comparison proves little.
+            #expect(checked > 100)
+        }
+    }
+}
+
+/// A small deterministic random number generator (SplitMix64), so failures reproduce.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
