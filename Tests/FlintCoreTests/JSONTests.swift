@@ -72,6 +72,11 @@ import Testing
         expectFlintError(.invalidArgument, mentioning: "appears twice") { try json(#"{"a": 1, "\u0061": 2}"#) }
     }
 
+    @Test func keysEqualOnlyUnderUnicodeNormalisationAreRejectedNotMerged() {
+        // A Swift dictionary cannot hold both "é" and "e\u{301}"; refusing is better than losing one silently.
+        expectFlintError(.invalidArgument, mentioning: "appears twice") { try json("{\"é\": 1, \"e\u{301}\": 2}") }
+    }
+
     @Test func sameKeyInDifferentObjectsIsFine() throws {
         #expect(try json(#"[{"a": 1}, {"a": 2}]"#) == .array([.object(["a": .integer(1)]), .object(["a": .integer(2)])]))
     }

@@ -313,17 +313,31 @@ import Testing
 
     @Test(arguments: [71, 72, 73] as [UInt64])
     func whatAWriteProducesAlwaysReadsBackFromJSON(seed: UInt64) throws {
-        var generator = ValueGenerator(seed: seed, maxDepth: 6)
-        for _ in 0..<40 {
-            var data: [String: Value] = [:]
-            for _ in 0..<generator.int(0...3) { data[generator.fieldName()] = generator.value() }
-            var current: [String: Value] = [:]
-            for _ in 0..<generator.int(0...3) { current[generator.fieldName()] = generator.value() }
-            let merge = generator.chance(50)
-            guard let fields = try? set(data, merge: merge).apply(to: stored(current), commitTime: Self.commitTime) else { continue }
-            let text = Value.map(fields).json.serialized
-            #expect(try Value(json: JSON(parsing: text)) == .map(fields))
+        // Writes that merge values of random depth into documents of random depth, around the limit:
+        // each either fails with invalid-argument or gives fields whose JSON form reads back unchanged.
+        var generator = ValueGenerator(seed: seed)
+        var accepted = 0, rejected = 0
+        for _ in 0..<100 {
+            func fields(_ generator: inout ValueGenerator) -> [String: Value] {
+                var fields: [String: Value] = [:]
+                for _ in 0..<generator.int(1...3) {
+                    fields[generator.pick(["a", "b"])] = generator.deepValue(levels: generator.int(0...Value.maximumDepth))
+                }
+                return fields
+            }
+            let current = try stored(fields(&generator))
+            let data = fields(&generator)
+            let write = generator.chance(50) ? set(data, merge: true) : try update(data)
+            do {
+                let result = try write.apply(to: current, commitTime: Self.commitTime)!
+                accepted += 1
+                #expect(try Value(json: JSON(parsing: Value.map(result).json.serialized)) == .map(result))
+            } catch {
+                rejected += 1
+                #expect(error.code == .invalidArgument)
+            }
         }
+        #expect(accepted > 0 && rejected > 0)
     }
 
     // MARK: preconditions

@@ -24,9 +24,30 @@ enum TestServer {
     }
 }
 
-/// A JSON-speaking wrapper around Hummingbird's test client.
+/// A JSON-speaking HTTP client for tests, over Hummingbird's test clients.
 struct HTTPTestClient: Sendable {
-    let client: any TestClientProtocol
+    let transport: @Sendable (HTTPRequest.Method, String, HTTPFields, ByteBuffer?) async throws -> Reply
+
+    /// Over the client of `app.test(.live)`.
+    init(client: any TestClientProtocol) {
+        transport = { method, uri, headers, body in
+            try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
+                Reply(status: response.status, headers: response.headers, body: Array(response.body.readableBytesView))
+            }
+        }
+    }
+
+    /// Over a connected `TestClient`, for servers in another process.
+    init(client: TestClient) {
+        transport = { method, uri, headers, body in
+            var headers = headers
+            headers[.connection] = "keep-alive"
+            let response = try await client.execute(TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body))
+            return Reply(
+                status: response.head.status, headers: response.head.headerFields,
+                body: response.body.map { Array($0.readableBytesView) } ?? [])
+        }
+    }
 
     struct Reply: Sendable {
         var status: HTTPResponse.Status
@@ -55,11 +76,7 @@ struct HTTPTestClient: Sendable {
     func send(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
         var headers = headers
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
-        return try await client.execute(
-            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }
-        ) { response in
-            Reply(status: response.status, headers: response.headers, body: Array(response.body.readableBytesView))
-        }
+        return try await transport(method, uri, headers, body.map { ByteBuffer(string: $0) })
     }
 }
 

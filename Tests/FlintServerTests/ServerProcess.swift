@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+
+/// The real `flint-server` executable, started as a child process on a port chosen by the OS.
+/// For tests that must kill the server (`kill -9`) or signal it (SIGTERM).
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let client: TestClient
+
+    /// The executable built beside the test bundle (`swift build --build-tests` builds both).
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flint-server")
+    }
+
+    /// Starts the server on `dataDirectory` and waits until it says where it listens.
+    init(dataDirectory: String) async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
+            throw ServerProcessError("flint-server is not at \(Self.executable.path); build it with `swift build --build-tests`")
+        }
+        let output = Pipe()
+        process.executableURL = Self.executable
+        process.arguments = ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"]
+        process.standardOutput = output
+        try process.run()
+        let line = try await Self.firstLine(containing: "listening on", from: output.fileHandleForReading)
+        guard let portText = line.split(separator: ":").last, let port = Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ServerProcessError("cannot read the port from \"\(line)\"")
+        }
+        self.port = port
+        self.client = TestClient(host: "127.0.0.1", port: port)
+        client.connect()
+    }
+
+    var http: HTTPTestClient { HTTPTestClient(client: client) }
+
+    /// Sends `signal` and waits for the process to end; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32) async throws -> Int32 {
+        try? await client.shutdown()
+        kill(process.processIdentifier, signal)
+        return await withCheckedContinuation { continuation in
+            Thread {
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
+            }.start()
+        }
+    }
+
+    /// Reads the child's output on a thread of its own (it blocks) until a line contains `marker`.
+    private static func firstLine(containing marker: String, from handle: FileHandle) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                var buffer = Data()
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty {
+                        continuation.resume(throwing: ServerProcessError("flint-server exited before listening"))
+                        return
+                    }
+                    buffer.append(chunk)
+                    let text = String(decoding: buffer, as: UTF8.self)
+                    if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) {
+                        continuation.resume(returning: String(line))
+                        return
+                    }
+                }
+            }.start()
+        }
+    }
+}
+
+struct ServerProcessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
