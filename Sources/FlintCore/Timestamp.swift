@@ -20,8 +20,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
 
     /// RFC 3339 in UTC with six fractional digits: `2026-11-24T10:00:00.123456Z`.
+    /// An instant outside the representable range (only constructible directly) is written as the nearest limit.
     public var description: String {
-        let micros = microseconds
+        let micros = Swift.min(Swift.max(microseconds, Timestamp.min.microseconds), Timestamp.max.microseconds)
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let fraction = micros - seconds * 1_000_000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

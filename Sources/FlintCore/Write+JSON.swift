@@ -54,8 +54,8 @@ extension Write {
                 }
                 mask = paths
             }
-            operation = .update(
-                data: try Write.updateData(object["data"] ?? .object([:]), context: "\(context).data"), mask: mask)
+            let data = try Write.updateData(object["data"] ?? .object([:]), context: "\(context).data")
+            operation = .update(data: data.fields, mask: mask ?? data.paths)
         case "delete":
             try object.allowOnly(["op", "path", "precondition"])
             operation = .delete
@@ -88,8 +88,10 @@ extension Write {
     }
 
     /// Fields as given to `update` or PATCH: the keys are field paths (`"address.city": "Oslo"` sets a nested field),
-    /// expanded here into nested maps. A key and a path below it (`a` and `a.b`) may not both appear.
-    public static func updateData(_ json: JSON, context: String) throws(FlintError) -> [String: Value] {
+    /// expanded here into nested maps, and returned with the paths themselves — the mask of an update that names none,
+    /// so that `{"a": {"b": 1}}` replaces the field `a` whole, as Firestore's `update` does.
+    /// A key and a path below it (`a` and `a.b`) may not both appear.
+    public static func updateData(_ json: JSON, context: String) throws(FlintError) -> (fields: [String: Value], paths: [FieldPath]) {
         guard case .object(let members) = json else {
             throw .invalidArgument("\(context) must be a JSON object of fields, not \(json.typeName)")
         }
@@ -114,7 +116,7 @@ extension Write {
             let value = try Value(json: members[key]!, field: "\(context).\(path)")
             Value.setField(&result, path: path.segments[...], to: value)
         }
-        return result
+        return (result, written)
     }
 }
 

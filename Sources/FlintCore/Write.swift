@@ -4,7 +4,8 @@ public struct Write: Sendable, Equatable {
         /// Replace the document with `data` (or, with `merge`, merge `data` into it field by field); create it if missing.
         case set(data: [String: Value], merge: Bool)
         /// Change the fields in `mask` to their values in `data`; a masked field absent from `data` is deleted.
-        /// Without a mask, every leaf field of `data` is the mask. Creates the document if missing, unless a
+        /// Without a mask, every leaf field of `data` is the mask (a deep merge). Updates read from JSON always carry
+        /// a mask: the one given, or the field paths written as the keys of `data`. Creates the document if missing, unless a
         /// precondition says otherwise (as Firestore's REST `patch` does).
         case update(data: [String: Value], mask: [FieldPath]?)
         /// Remove the document; deleting a missing document is not an error.

@@ -106,7 +106,10 @@ import Testing
         let data = try Write.updateData(json(#"{"a.b": 1, "c": {"d": 2}}"#), context: "data")
         let current = try stored(["a": ["b": 0, "keep": 1], "c": ["d": 0, "e": 1]])
         // Without a mask, each leaf of the data is a path: c.d changes, c.e stays.
-        #expect(try update(data).apply(to: current, commitTime: Self.commitTime) == ["a": ["b": 1, "keep": 1], "c": ["d": 2, "e": 1]])
+        #expect(try update(data.fields).apply(to: current, commitTime: Self.commitTime) == ["a": ["b": 1, "keep": 1], "c": ["d": 2, "e": 1]])
+        // With the keys as the mask (what JSON updates carry), a.b changes within a, and c is replaced whole.
+        let masked = Write(path: Self.path, operation: .update(data: data.fields, mask: data.paths))
+        #expect(try masked.apply(to: current, commitTime: Self.commitTime) == ["a": ["b": 1, "keep": 1], "c": ["d": 2]])
     }
 
     // MARK: delete
@@ -121,7 +124,8 @@ import Testing
 
     @Test func updateDataExpandsDottedKeysIntoNestedMaps() throws {
         let data = try Write.updateData(json(#"{"a.b": 1, "a.c": 2, "x": {"y": 3}, "`p.q`": 4, "$$d": 5}"#), context: "data")
-        #expect(data == ["a": ["b": 1, "c": 2], "x": ["y": 3], "p.q": 4, "$d": 5])
+        #expect(data.fields == ["a": ["b": 1, "c": 2], "x": ["y": 3], "p.q": 4, "$d": 5])
+        #expect(data.paths.map(\.description).sorted() == ["`$d`", "`p.q`", "a.b", "a.c", "x"])
     }
 
     @Test(arguments: [
@@ -301,7 +305,7 @@ import Testing
         // An update of a shallow path whose value is deep.
         let viaJSON = try Write.updateData(
             json(#"{"a.b": \#(nestedArrayText(Value.maximumDepth - 1))}"#), context: "data")
-        expectFlintError(.invalidArgument) { try update(viaJSON).apply(to: nil, commitTime: Self.commitTime) }
+        expectFlintError(.invalidArgument) { try update(viaJSON.fields).apply(to: nil, commitTime: Self.commitTime) }
         // A transform that reaches below the limit.
         var nineteen: [String: Value] = [:]
         Value.setField(&nineteen, path: twenty.prefix(19)[...], to: 1)

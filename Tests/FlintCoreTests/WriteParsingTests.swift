@@ -19,7 +19,7 @@ import Testing
             Write(path: r1, operation: .set(data: ["name": "Lobby"], merge: false)),
             Write(path: r1, operation: .update(data: ["topic": "hi"], mask: [try field("topic")]), precondition: .exists(true)),
             Write(
-                path: r1, operation: .update(data: [:], mask: nil),
+                path: r1, operation: .update(data: [:], mask: []),
                 transforms: [
                     .init(field: try field("count"), kind: .increment(1)), .init(field: try field("seen"), kind: .serverTimestamp),
                 ]),
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func updateDataKeysArePaths() throws {
-        #expect(try write(#"{"op": "update", "path": "c/d", "data": {"a.b": 1}}"#).operation == .update(data: ["a": ["b": 1]], mask: nil))
+        #expect(try write(#"{"op": "update", "path": "c/d", "data": {"a.b": 1}}"#).operation == .update(data: ["a": ["b": 1]], mask: [try field("a.b")]))
     }
 
     @Test func updateMasksAreFieldPaths() throws {

@@ -60,6 +60,9 @@ import Testing
             #expect(masked.status == .ok)
             // a.c and d are masked and absent: deleted; g is masked and present: set; e is not masked: unchanged.
             #expect(try masked.json["data"] == (try JSON(parsing: #"{"a": {"b": 10}, "e": 4, "f": 5, "g": 7}"#)))
+            // A key names a whole field: its map value replaces the field, as Firestore's update does.
+            let replaced = try await http.send(.patch, "/v1/documents/rooms/r1", body: #"{"a": {"z": 1}}"#)
+            #expect(try replaced.json["data"]?["a"] == .object(["z": .integer(1)]))
         }
     }
 

@@ -52,18 +52,18 @@ struct DocumentsController<Context: RequestContext>: Sendable {
         let path = try Self.documentPath(of: request, verb: "PATCH")
         let data = try Write.updateData(try await request.json(limit: maximumBodySize), context: "body")
         let maskTexts = request.uri.queryParameters.getAll("mask").map { String($0) }
-        var mask: [FieldPath]? = nil
+        var mask = data.paths
         if !maskTexts.isEmpty {
             mask = []
             for text in maskTexts {
                 do {
-                    mask!.append(try FieldPath(text))
+                    mask.append(try FieldPath(text))
                 } catch {
                     throw FlintError.invalidArgument("mask=\(text): \(error.message)")
                 }
             }
         }
-        let write = Write(path: path, operation: .update(data: data, mask: mask), precondition: try Self.ifMatch(request))
+        let write = Write(path: path, operation: .update(data: data.fields, mask: mask), precondition: try Self.ifMatch(request))
         return try await respond(with: write)
     }
 
