@@ -49,14 +49,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "FlintTestSupport",
+            dependencies: [
+                "FlintCore",
+                "FlintServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/FlintTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FlintCoreTests",
-            dependencies: ["FlintCore"]
+            dependencies: ["FlintCore", "FlintTestSupport"]
         ),
         .testTarget(
             name: "FlintServerTests",
             dependencies: [
                 "FlintServer",
+                "FlintTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,3 +1,4 @@
+import FlintTestSupport
 import Testing
 @testable import FlintCore
 

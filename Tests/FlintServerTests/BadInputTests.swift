@@ -1,3 +1,4 @@
+import FlintTestSupport
 import FlintCore
 import Hummingbird
 import HummingbirdTesting

@@ -1,4 +1,5 @@
 @testable import FlintServer
+import FlintTestSupport
 import Logging
 import Testing
 

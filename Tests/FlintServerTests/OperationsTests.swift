@@ -1,3 +1,4 @@
+import FlintTestSupport
 import FlintCore
 @testable import FlintServer
 import Hummingbird

@@ -1,3 +1,4 @@
+import FlintTestSupport
 import FlintCore
 import Foundation
 import Hummingbird

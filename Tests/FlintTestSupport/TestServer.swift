@@ -1,14 +1,15 @@
-import FlintCore
-@testable import FlintServer
-import Foundation
-import Hummingbird
-import HummingbirdTesting
-import NIOCore
+public import FlintCore
+public import FlintServer
+public import Foundation
+public import Hummingbird
+public import HummingbirdTesting
+public import NIOCore
+import Logging
 
 /// A Flint server on a loopback port chosen by the OS, with its data in a fresh temporary folder.
-enum TestServer {
+public enum TestServer {
     /// Runs `body` against a live server over real sockets, then removes the server's data.
-    static func run<T: Sendable>(
+    public static func run<T: Sendable>(
         configure: (inout Configuration) -> Void = { _ in },
         _ body: @Sendable (HTTPTestClient) async throws -> T
     ) async throws -> T {
@@ -25,11 +26,11 @@ enum TestServer {
 }
 
 /// A JSON-speaking HTTP client for tests, over Hummingbird's test clients.
-struct HTTPTestClient: Sendable {
-    let transport: @Sendable (HTTPRequest.Method, String, HTTPFields, ByteBuffer?) async throws -> Reply
+public struct HTTPTestClient: Sendable {
+    public let transport: @Sendable (HTTPRequest.Method, String, HTTPFields, ByteBuffer?) async throws -> Reply
 
     /// Over the client of `app.test(.live)`.
-    init(client: any TestClientProtocol) {
+    public init(client: any TestClientProtocol) {
         transport = { method, uri, headers, body in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
                 Reply(status: response.status, headers: response.headers, body: Array(response.body.readableBytesView))
@@ -38,7 +39,7 @@ struct HTTPTestClient: Sendable {
     }
 
     /// Over a connected `TestClient`, for servers in another process.
-    init(client: TestClient) {
+    public init(client: TestClient) {
         transport = { method, uri, headers, body in
             var headers = headers
             headers[.connection] = "keep-alive"
@@ -49,23 +50,23 @@ struct HTTPTestClient: Sendable {
         }
     }
 
-    struct Reply: Sendable {
-        var status: HTTPResponse.Status
-        var headers: HTTPFields
-        var body: [UInt8]
+    public struct Reply: Sendable {
+        public var status: HTTPResponse.Status
+        public var headers: HTTPFields
+        public var body: [UInt8]
 
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var text: String { String(decoding: body, as: UTF8.self) }
         /// The body parsed as JSON; a test failure if it is not.
-        var json: JSON {
+        public var json: JSON {
             get throws { try JSON(parsing: body) }
         }
         /// The `error.code` of an error body.
-        var errorCode: String? {
+        public var errorCode: String? {
             guard case .object(let root)? = try? json, case .object(let error)? = root["error"], case .string(let code)? = error["code"]
             else { return nil }
             return code
         }
-        var errorMessage: String? {
+        public var errorMessage: String? {
             guard case .object(let root)? = try? json, case .object(let error)? = root["error"], case .string(let message)? = error["message"]
             else { return nil }
             return message
@@ -73,7 +74,7 @@ struct HTTPTestClient: Sendable {
     }
 
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+    public func send(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
         var headers = headers
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return try await transport(method, uri, headers, body.map { ByteBuffer(string: $0) })
@@ -81,30 +82,30 @@ struct HTTPTestClient: Sendable {
 }
 
 /// A folder under the system's temporary directory, removed by `remove()`.
-struct TemporaryDirectory: Sendable {
-    let path: String
+public struct TemporaryDirectory: Sendable {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("flint-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 extension JSON {
     /// Member access for tests: `json["data"]?["n"]`.
-    subscript(key: String) -> JSON? {
+    public subscript(key: String) -> JSON? {
         guard case .object(let members) = self else { return nil }
         return members[key]
     }
 
-    subscript(index: Int) -> JSON? {
+    public subscript(index: Int) -> JSON? {
         guard case .array(let items) = self, items.indices.contains(index) else { return nil }
         return items[index]
     }
 
-    var arrayCount: Int? {
+    public var arrayCount: Int? {
         guard case .array(let items) = self else { return nil }
         return items.count
     }

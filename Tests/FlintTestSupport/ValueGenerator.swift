@@ -1,12 +1,12 @@
-@testable import FlintCore
+public import FlintCore
 
 /// SplitMix64: a tiny, fast, seedable generator, so that property tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -19,85 +19,85 @@ struct SplitMix64: RandomNumberGenerator {
 ///
 /// With `small`, scalars come from small pools so that equal and near-equal values meet often
 /// (what an ordering property test needs); otherwise they range widely (what a round trip needs).
-struct ValueGenerator {
-    var rng: SplitMix64
-    var maxDepth: Int
-    var small: Bool
+public struct ValueGenerator {
+    public var rng: SplitMix64
+    public var maxDepth: Int
+    public var small: Bool
 
-    init(seed: UInt64, maxDepth: Int = 4, small: Bool = false) {
+    public init(seed: UInt64, maxDepth: Int = 4, small: Bool = false) {
         rng = SplitMix64(seed: seed)
         self.maxDepth = maxDepth
         self.small = small
     }
 
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
-    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }
+    public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
+    public mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
+    public mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }
 
     /// String pieces that exercise escaping, the `$` tags, code point order and normalisation.
-    static let stringPieces = [
+    public static let stringPieces = [
         "a", "b", "Z", "0", " ", "$", "$$", "$timestamp", "$ref", "é", "e\u{301}", "\u{FFFF}", "\u{10000}", "😀",
         "\u{0}", "\n", "\t", "\u{1F}", "\"", "\\", "/", ".", "`", "\u{7F}", "\u{2028}", "__", "中文",
     ]
 
-    mutating func string() -> String {
+    public mutating func string() -> String {
         if small { return pick(["", "a", "b", "é", "e\u{301}", "\u{FFFF}", "\u{10000}", "ab"]) }
         var s = ""
         for _ in 0..<int(0...4) { s += pick(Self.stringPieces) }
         return s
     }
 
-    mutating func fieldName() -> String {
+    public mutating func fieldName() -> String {
         while true {
             let name = small ? pick(["a", "b", "c", "$x"]) : string()
             if (try? FieldPath.validateFieldName(name, in: "test")) != nil { return name }
         }
     }
 
-    mutating func id() -> String {
+    public mutating func id() -> String {
         while true {
             let id = small ? pick(["a", "b", "a!", "é"]) : string()
             if (try? PathSegments.validateID(id)) != nil { return id }
         }
     }
 
-    static let interestingIntegers: [Int64] = [
+    public static let interestingIntegers: [Int64] = [
         0, 1, -1, 2, 42, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1, 1 << 53, (1 << 53) + 1, -(1 << 53) - 1,
     ]
-    static let interestingDoubles: [Double] = [
+    public static let interestingDoubles: [Double] = [
         0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.0, 42.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude,
         -.leastNonzeroMagnitude, .greatestFiniteMagnitude, 9_007_199_254_740_992.0, 9_007_199_254_740_994.0,
         9.223372036854775807e18, -9.223372036854775808e18, 0.1, 1e21, 1e-7,
     ]
 
-    mutating func integer() -> Int64 {
+    public mutating func integer() -> Int64 {
         if small || chance(40) { return pick(Self.interestingIntegers) }
         return Int64(bitPattern: rng.next()) >> Int64(int(0...63))
     }
 
-    mutating func double() -> Double {
+    public mutating func double() -> Double {
         if small || chance(40) { return pick(Self.interestingDoubles) }
         if chance(50) { return Double(bitPattern: rng.next()) }  // any double, NaN payloads and subnormals included
         return Double.random(in: -1e6...1e6, using: &rng)
     }
 
-    mutating func timestamp() -> Timestamp {
+    public mutating func timestamp() -> Timestamp {
         if small { return Timestamp(microseconds: pick([0, 1, -1, Timestamp.min.microseconds, Timestamp.max.microseconds])) }
         if chance(10) { return pick([Timestamp.min, Timestamp.max, Timestamp(microseconds: 0)]) }
         return Timestamp(microseconds: Int64.random(in: Timestamp.min.microseconds...Timestamp.max.microseconds, using: &rng))
     }
 
-    mutating func bytes() -> [UInt8] {
+    public mutating func bytes() -> [UInt8] {
         if small { return pick([[], [0], [0, 0], [1], [255]]) }
         return (0..<int(0...12)).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
-    mutating func path() -> DocumentPath {
+    public mutating func path() -> DocumentPath {
         let pairs = small ? int(1...2) : int(1...3)
         return try! DocumentPath(segments: (0..<pairs * 2).map { _ in id() })
     }
 
-    mutating func geoPoint() -> GeoPoint {
+    public mutating func geoPoint() -> GeoPoint {
         if small {
             return try! GeoPoint(latitude: pick([-90, 0, 1.5, 90]), longitude: pick([-180, 0, 2.5, 180]))
         }
@@ -105,7 +105,7 @@ struct ValueGenerator {
             latitude: Double.random(in: -90...90, using: &rng), longitude: Double.random(in: -180...180, using: &rng))
     }
 
-    mutating func scalar() -> Value {
+    public mutating func scalar() -> Value {
         switch int(0...9) {
         case 0: .null
         case 1: .bool(chance(50))
@@ -121,7 +121,7 @@ struct ValueGenerator {
     }
 
     /// A value whose maps and arrays nest at most `maxDepth - depth` levels.
-    mutating func value(depth: Int = 0) -> Value {
+    public mutating func value(depth: Int = 0) -> Value {
         guard depth < maxDepth, chance(35) else { return scalar() }
         let count = int(0...(small ? 2 : 4))
         if chance(50) {
@@ -133,7 +133,7 @@ struct ValueGenerator {
     }
 
     /// A value nested exactly `levels` deep in alternating arrays and maps.
-    mutating func deepValue(levels: Int) -> Value {
+    public mutating func deepValue(levels: Int) -> Value {
         var v = scalar()
         for level in 0..<levels {
             v = level % 2 == 0 ? .array([v]) : .map([fieldName(): v])

@@ -1,22 +1,22 @@
-import Foundation
-import Hummingbird
-import HummingbirdTesting
-import NIOCore
+public import Foundation
+public import Hummingbird
+public import HummingbirdTesting
+public import NIOCore
 
 /// The real `flint-server` executable, started as a child process on a port chosen by the OS.
 /// For tests that must kill the server (`kill -9`) or signal it (SIGTERM).
-final class ServerProcess: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-    let client: TestClient
+public final class ServerProcess: @unchecked Sendable {
+    public let process = Process()
+    public let port: Int
+    public let client: TestClient
 
     /// The executable built beside the test bundle (`swift build --build-tests` builds both).
-    static var executable: URL {
+    public static var executable: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flint-server")
     }
 
     /// Starts the server on `dataDirectory` and waits until it says where it listens.
-    init(dataDirectory: String) async throws {
+    public init(dataDirectory: String) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
             throw ServerProcessError("flint-server is not at \(Self.executable.path); build it with `swift build --build-tests`")
         }
@@ -34,11 +34,11 @@ final class ServerProcess: @unchecked Sendable {
         client.connect()
     }
 
-    var http: HTTPTestClient { HTTPTestClient(client: client) }
+    public var http: HTTPTestClient { HTTPTestClient(client: client) }
 
     /// Sends `signal` and waits for the process to end; returns its exit status.
     @discardableResult
-    func stop(signal: Int32) async throws -> Int32 {
+    public func stop(signal: Int32) async throws -> Int32 {
         try? await client.shutdown()
         kill(process.processIdentifier, signal)
         return await withCheckedContinuation { continuation in
@@ -72,8 +72,8 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
-struct ServerProcessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct ServerProcessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
