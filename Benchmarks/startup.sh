@@ -5,7 +5,9 @@
 # The polling granularity is one curl process (a few ms); `flint-bench startup` polls over raw sockets and is finer.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-server="${1:-$here/../.build-release/release/flint-server}"
+default="$here/.build/release/flint-server"
+[ -x "$default" ] || default="$here/../.build-release/release/flint-server"
+server="${1:-$default}"
 runs="${2:-10}"
 [ -x "$server" ] || { echo "no executable at $server" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }

@@ -16,6 +16,12 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Folder for the database and files (FLINT_DATA_DIR). Default ./flint-data.") var dataDir: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (FLINT_LOG_LEVEL). Default info.") var logLevel: String?
     @Option(help: "Largest request body in bytes (FLINT_MAX_BODY_SIZE). Default 16777216.") var maxBodySize: String?
+    @Option(help: "Seconds the change log keeps commits for resuming listeners (FLINT_CHANGE_LOG_RETENTION). Default 86400.")
+    var changeLogRetention: String?
+    @Option(help: "Most targets per realtime connection (FLINT_REALTIME_MAX_TARGETS). Default 100.") var realtimeMaxTargets: String?
+    @Option(help: "Bytes queued for a realtime client before it is closed as too slow (FLINT_REALTIME_QUEUE_BYTES). Default 8388608.")
+    var realtimeQueueBytes: String?
+    @Option(help: "Seconds between WebSocket pings (FLINT_REALTIME_PING_INTERVAL). Default 30.") var realtimePingInterval: String?
 
     func run() async throws {
         var configuration = FlintServer.Configuration()
@@ -25,6 +31,10 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_DATA_DIR"] = dataDir
         flags["FLINT_LOG_LEVEL"] = logLevel
         flags["FLINT_MAX_BODY_SIZE"] = maxBodySize
+        flags["FLINT_CHANGE_LOG_RETENTION"] = changeLogRetention
+        flags["FLINT_REALTIME_MAX_TARGETS"] = realtimeMaxTargets
+        flags["FLINT_REALTIME_QUEUE_BYTES"] = realtimeQueueBytes
+        flags["FLINT_REALTIME_PING_INTERVAL"] = realtimePingInterval
         do {
             try configuration.apply(environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch {

@@ -20,7 +20,7 @@ import Testing
                 group.addTask {
                     let client = TestClient(host: "127.0.0.1", port: port)
                     client.connect()
-                    let http = HTTPTestClient(client: client)
+                    let http = HTTPTestClient(client: client, port: port)
                     defer { Task { try? await client.shutdown() } }
                     for i in 0..<2000 {
                         let path = "durable/w\(writer)-\(i)"

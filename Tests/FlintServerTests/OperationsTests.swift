@@ -34,7 +34,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteDocumentStore(path: directory.path + "/flint.sqlite", logger: Logger(label: "test"))
-        let router = buildRouter(Configuration(), store: store, registry: PrometheusCollectorRegistry())
+        let router = buildRouter(Configuration(), store: store, hub: SubscriptionHub(), registry: PrometheusCollectorRegistry())
         let document = try JSON(parsing: OpenAPIDocument.json)
         #expect(document["openapi"] == .string("3.1.0"))
         let paths = try #require(document["paths"])

@@ -34,7 +34,7 @@ public final class ServerProcess: @unchecked Sendable {
         client.connect()
     }
 
-    public var http: HTTPTestClient { HTTPTestClient(client: client) }
+    public var http: HTTPTestClient { HTTPTestClient(client: client, port: port) }
 
     /// Sends `signal` and waits for the process to end; returns its exit status.
     @discardableResult

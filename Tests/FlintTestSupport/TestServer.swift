@@ -28,9 +28,12 @@ public enum TestServer {
 /// A JSON-speaking HTTP client for tests, over Hummingbird's test clients.
 public struct HTTPTestClient: Sendable {
     public let transport: @Sendable (HTTPRequest.Method, String, HTTPFields, ByteBuffer?) async throws -> Reply
+    /// The server's port, for WebSocket clients.
+    public let port: Int?
 
     /// Over the client of `app.test(.live)`.
     public init(client: any TestClientProtocol) {
+        port = client.port
         transport = { method, uri, headers, body in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
                 Reply(status: response.status, headers: response.headers, body: Array(response.body.readableBytesView))
@@ -39,7 +42,8 @@ public struct HTTPTestClient: Sendable {
     }
 
     /// Over a connected `TestClient`, for servers in another process.
-    public init(client: TestClient) {
+    public init(client: TestClient, port: Int) {
+        self.port = port
         transport = { method, uri, headers, body in
             var headers = headers
             headers[.connection] = "keep-alive"

@@ -15,7 +15,13 @@ struct StartupBenchmark: AsyncParsableCommand {
         commandName: "startup",
         abstract: "Time from launching flint-server (fresh data folder) until GET /ready answers 200.")
 
-    @Option(help: "The flint-server executable (a release build).") var server = "../.build-release/release/flint-server"
+    @Option(help: "The flint-server executable (a release build); default .build/release/flint-server, else ../.build-release/release/flint-server.")
+    var server: String = StartupBenchmark.defaultServer
+
+    static var defaultServer: String {
+        let candidates = [".build/release/flint-server", "../.build-release/release/flint-server"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
     @Option(help: "How many start-ups to time.") var runs = 10
     @Option(help: "Give up on one start-up after this many seconds.") var timeout = 30.0
 

@@ -16,7 +16,7 @@ struct Samples {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
         let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
+        return sorted[Swift.min(Swift.max(rank, 1), sorted.count) - 1]
     }
 
     var mean: Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }

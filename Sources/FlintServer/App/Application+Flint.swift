@@ -1,6 +1,7 @@
 public import FlintCore
 import Foundation
 public import Hummingbird
+import HummingbirdWebSocket
 public import Logging
 import Prometheus
 
@@ -19,13 +20,22 @@ public func buildApplication(
     }
     let databasePath = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("flint.sqlite").path
     let store = try SQLiteDocumentStore(path: databasePath, logger: logger)
+    let hub = SubscriptionHub(maximumTargetsPerConnection: configuration.realtimeMaximumTargets)
+    store.observer = hub
 
     let registry = PrometheusCollectorRegistry()
 
+    let router = buildRouter(configuration, store: store, hub: hub, registry: registry)
     return Application(
-        router: buildRouter(configuration, store: store, registry: registry),
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(
+                ws: .init(
+                    maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(configuration.realtimePingIntervalSeconds)),
+                    closeTimeout: .seconds(5)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
-        services: [store],
+        services: [store, ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -33,12 +43,18 @@ public func buildApplication(
 
 /// Every route of the server, with its middleware.
 func buildRouter(
-    _ configuration: Configuration, store: SQLiteDocumentStore, registry: PrometheusCollectorRegistry
+    _ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry
 ) -> Router<FlintRequestContext> {
     let router = Router(context: FlintRequestContext.self)
+    // Each request is logged (at debug level) with its request id, which every other log line of it carries too.
+    router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware(factory: PrometheusMetricsFactory(registry: registry)))
     router.add(middleware: ErrorMiddleware())
     OperationsController(store: store, registry: registry).addRoutes(to: router)
     DocumentsController(store: store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    RealtimeController(
+        store: store, hub: hub, maximumFrameSize: configuration.maximumBodySize,
+        maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes
+    ).addRoutes(to: router)
     return router
 }

@@ -15,6 +15,17 @@ public struct Configuration: Sendable {
     public var logLevel: Logger.Level = .info
     /// The largest request body accepted, in bytes (`--max-body-size`, `FLINT_MAX_BODY_SIZE`).
     public var maximumBodySize = 16 * 1024 * 1024
+    /// How long the change log keeps commits for resuming listeners, in seconds (`--change-log-retention`,
+    /// `FLINT_CHANGE_LOG_RETENTION`).
+    public var changeLogRetentionSeconds = 24 * 3600
+    /// The most targets one realtime connection may listen to (`--realtime-max-targets`, `FLINT_REALTIME_MAX_TARGETS`).
+    public var realtimeMaximumTargets = 100
+    /// The most bytes queued for one realtime client before it is closed as too slow
+    /// (`--realtime-queue-bytes`, `FLINT_REALTIME_QUEUE_BYTES`).
+    public var realtimeMaximumQueuedBytes = 8 * 1024 * 1024
+    /// Seconds between WebSocket pings; a client that does not answer one by the next is disconnected
+    /// (`--realtime-ping-interval`, `FLINT_REALTIME_PING_INTERVAL`).
+    public var realtimePingIntervalSeconds = 30
 
     public init() {}
 
@@ -25,6 +36,10 @@ public struct Configuration: Sendable {
         ("FLINT_DATA_DIR", "--data-dir", "folder for the database and files"),
         ("FLINT_LOG_LEVEL", "--log-level", "trace, debug, info, notice, warning, error or critical"),
         ("FLINT_MAX_BODY_SIZE", "--max-body-size", "largest request body in bytes"),
+        ("FLINT_CHANGE_LOG_RETENTION", "--change-log-retention", "seconds the change log keeps commits for resuming"),
+        ("FLINT_REALTIME_MAX_TARGETS", "--realtime-max-targets", "most targets per realtime connection"),
+        ("FLINT_REALTIME_QUEUE_BYTES", "--realtime-queue-bytes", "bytes queued for a realtime client before it is closed as too slow"),
+        ("FLINT_REALTIME_PING_INTERVAL", "--realtime-ping-interval", "seconds between WebSocket pings"),
     ]
 
     /// Applies `FLINT_*` variables, then the given flag values (keyed by variable name), validating each.
@@ -59,6 +74,18 @@ public struct Configuration: Sendable {
             }
             self.maximumBodySize = size
         }
+        changeLogRetentionSeconds = try Self.integer(values, "FLINT_CHANGE_LOG_RETENTION", "--change-log-retention", minimum: 1) ?? changeLogRetentionSeconds
+        realtimeMaximumTargets = try Self.integer(values, "FLINT_REALTIME_MAX_TARGETS", "--realtime-max-targets", minimum: 1) ?? realtimeMaximumTargets
+        realtimeMaximumQueuedBytes = try Self.integer(values, "FLINT_REALTIME_QUEUE_BYTES", "--realtime-queue-bytes", minimum: 1024) ?? realtimeMaximumQueuedBytes
+        realtimePingIntervalSeconds = try Self.integer(values, "FLINT_REALTIME_PING_INTERVAL", "--realtime-ping-interval", minimum: 1) ?? realtimePingIntervalSeconds
+    }
+
+    private static func integer(_ values: [String: String], _ variable: String, _ flag: String, minimum: Int) throws(ConfigurationError) -> Int? {
+        guard let text = values[variable] else { return nil }
+        guard let value = Int(text), value >= minimum else {
+            throw ConfigurationError("\(variable) / \(flag) must be a whole number, at least \(minimum), not \"\(text)\"")
+        }
+        return value
     }
 }
 

@@ -20,6 +20,13 @@ public protocol DocumentStore: Sendable {
 
     /// The sequence number of the latest commit, 0 before the first.
     func latestSequence() async throws -> Int64
+
+    /// The target's documents and, after a resume token, the commits missed since, all as of one commit.
+    func read(_ target: ListenTarget, resumingAfter token: Int64?) async throws -> TargetRead
+
+    /// Forgets change-log entries of commits older than `time`, keeping at least the latest commit.
+    /// Listeners resuming from before the oldest kept commit then get a fresh snapshot.
+    func compactChangeLog(before time: Timestamp) async throws
 }
 
 /// What one commit changed, as the change log records it.
@@ -43,5 +50,30 @@ public struct Change: Sendable, Equatable {
     public init(path: DocumentPath, document: Document?) {
         self.path = path
         self.document = document
+    }
+}
+
+/// Told of every commit once it is durable, in sequence order, before the commit is acknowledged: the realtime hub.
+public protocol ChangeObserver: Sendable {
+    /// - Parameters:
+    ///   - batches: the commits just made durable, oldest first, one batch each.
+    ///   - read: runs a query against the state after the last of `batches` (and no later commit).
+    func didCommit(_ batches: [ChangeBatch], read: (Query) throws -> [Document])
+}
+
+/// A listener's starting point, read in one consistent snapshot of the store.
+public struct TargetRead: Sendable {
+    /// The target's documents at `sequence` (its window, for a limited query), in the query's order.
+    public var documents: [Document]
+    /// The commit the snapshot reflects.
+    public var sequence: Int64
+    /// With a resume token: the commits after the token through `sequence`, or nil when the change log
+    /// no longer reaches back to the token (or the token is unknown) and the client must start afresh.
+    public var missed: [ChangeBatch]?
+
+    public init(documents: [Document], sequence: Int64, missed: [ChangeBatch]?) {
+        self.documents = documents
+        self.sequence = sequence
+        self.missed = missed
     }
 }

@@ -12,11 +12,18 @@ extension SQLiteDocumentStore {
     func write(_ batch: [GroupCommitQueue.Pending]) async {
         let outcomes: [Result<CommitResult, any Error>]
         do {
+            let observer = self.observer
             outcomes = try await pool.writeWithoutTransaction { db in
                 var outcomes: [Result<CommitResult, any Error>] = []
+                var changes: [ChangeBatch] = []
                 try db.inTransaction(.immediate) {
-                    outcomes = try Self.apply(batch.map(\.commit), db: db)
+                    (outcomes, changes) = try Self.apply(batch.map(\.commit), db: db)
                     return .commit
+                }
+                // Durable now. Tell the observer (realtime) before anyone is acknowledged, while the database is
+                // exactly at the last of these commits: its reads see that state and no later one.
+                if !changes.isEmpty, let observer {
+                    observer.didCommit(changes) { query in try QueryPlan(query).run(db) }
                 }
                 return outcomes
             }
@@ -32,30 +39,32 @@ extension SQLiteDocumentStore {
 
     /// Applies each commit in its own savepoint, inside the caller's transaction. A commit that fails is rolled back
     /// alone; a database error aborts the whole batch.
-    static func apply(_ commits: [Commit], db: Database) throws -> [Result<CommitResult, any Error>] {
+    static func apply(_ commits: [Commit], db: Database) throws -> ([Result<CommitResult, any Error>], [ChangeBatch]) {
         let last = try Row.fetchOne(db, sql: "SELECT sequence, commit_time FROM commits ORDER BY sequence DESC LIMIT 1")
         var sequence: Int64 = last?[0] ?? 0
         var lastTime = Timestamp(microseconds: last?[1] ?? Int64.min)
         var outcomes: [Result<CommitResult, any Error>] = []
+        var changes: [ChangeBatch] = []
         outcomes.reserveCapacity(commits.count)
         for commit in commits {
             // Commit times strictly increase, so an updateTime names one version of a document.
             let now = Timestamp.now()
             let time = now > lastTime ? now : Timestamp(microseconds: lastTime.microseconds + 1)
             do {
-                var result: CommitResult? = nil
+                var result: (CommitResult, ChangeBatch)? = nil
                 try db.inSavepoint {
                     result = try apply(commit, sequence: sequence + 1, time: time, db: db)
                     return .commit
                 }
                 sequence += 1
                 lastTime = time
-                outcomes.append(.success(result!))
+                outcomes.append(.success(result!.0))
+                changes.append(result!.1)
             } catch let error as FlintError {
                 outcomes.append(.failure(error))
             }
         }
-        return outcomes
+        return (outcomes, changes)
     }
 
     /// The stored and pending state of one document while a commit is applied.
@@ -64,7 +73,7 @@ extension SQLiteDocumentStore {
         var current: Document?
     }
 
-    private static func apply(_ commit: Commit, sequence: Int64, time: Timestamp, db: Database) throws -> CommitResult {
+    private static func apply(_ commit: Commit, sequence: Int64, time: Timestamp, db: Database) throws -> (CommitResult, ChangeBatch) {
         var touched: [DocumentPath: Touched] = [:]
         var order: [DocumentPath] = []
         var results: [WriteResult] = []
@@ -96,11 +105,16 @@ extension SQLiteDocumentStore {
             }
         }
         try db.execute(sql: "INSERT INTO commits (sequence, commit_time) VALUES (?, ?)", arguments: [sequence, time.microseconds])
-        for path in order {
+        var changes: [Change] = []
+        for path in order.sorted() {
             let state = touched[path]!
             try persist(path: path, original: state.original, current: state.current, sequence: sequence, db: db)
+            changes.append(Change(path: path, document: state.current))
         }
-        return CommitResult(version: sequence, commitTime: time, writeResults: results)
+        return (
+            CommitResult(version: sequence, commitTime: time, writeResults: results),
+            ChangeBatch(sequence: sequence, commitTime: time, changes: changes)
+        )
     }
 
     static func loadDocument(_ path: DocumentPath, db: Database) throws -> Document? {

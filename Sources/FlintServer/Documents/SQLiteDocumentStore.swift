@@ -1,5 +1,6 @@
 public import FlintCore
 import Foundation
+import Synchronization
 import GRDB
 public import Logging
 public import ServiceLifecycle
@@ -13,6 +14,13 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
     let pool: DatabasePool
     let queue = GroupCommitQueue()
     let logger: Logger
+    private let observerBox = Mutex<(any ChangeObserver)?>(nil)
+
+    /// Who hears of each durable commit (the realtime hub); set once while the application is assembled.
+    var observer: (any ChangeObserver)? {
+        get { observerBox.withLock { $0 } }
+        set { observerBox.withLock { $0 = newValue } }
+    }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public init(path: String, logger: Logger) throws {
@@ -108,33 +116,62 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
     }
 
     public func changes(after sequence: Int64, limit: Int) async throws -> [ChangeBatch] {
+        try await pool.read { db in try Self.changes(after: sequence, limit: limit, db: db) }
+    }
+
+    public func read(_ target: ListenTarget, resumingAfter token: Int64?) async throws -> TargetRead {
         try await pool.read { db in
-            let commits = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT sequence, commit_time FROM commits WHERE sequence > ? ORDER BY sequence LIMIT ?"),
-                arguments: [sequence, limit])
-            guard let first = commits.first, let last = commits.last else { return [] }
-            var batches: [Int64: ChangeBatch] = [:]
-            for row in commits {
-                let s: Int64 = row[0]
-                batches[s] = ChangeBatch(sequence: s, commitTime: Timestamp(microseconds: row[1]), changes: [])
+            let sequence = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM commits") ?? 0
+            let documents: [Document]
+            switch target {
+            case .document(let path): documents = try Self.loadDocument(path, db: db).map { [$0] } ?? []
+            case .query(let query): documents = try QueryPlan(query).run(db)
             }
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: "SELECT sequence, path, data, create_time, update_time FROM changes WHERE sequence BETWEEN ? AND ? ORDER BY sequence, path"),
-                arguments: [first[0] as Int64, last[0] as Int64])
-            while let row = try rows.next() {
-                let s: Int64 = row[0]
-                let path = try DocumentPath(row[1] as String)
-                var document: Document? = nil
-                if let data = row[2] as Data? {
-                    document = Document(
-                        path: path, fields: try Self.fields(from: data), createTime: Timestamp(microseconds: row[3]),
-                        updateTime: Timestamp(microseconds: row[4]), version: s)
+            var missed: [ChangeBatch]? = nil
+            if let token, token <= sequence {
+                let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(sequence) FROM commits") ?? (sequence + 1)
+                if token >= oldest - 1 {
+                    missed = try Self.changes(after: token, limit: Int(sequence - token), db: db)
                 }
-                batches[s]?.changes.append(Change(path: path, document: document))
             }
-            return batches.values.sorted { $0.sequence < $1.sequence }
+            return TargetRead(documents: documents, sequence: sequence, missed: missed)
         }
+    }
+
+    public func compactChangeLog(before time: Timestamp) async throws {
+        try await pool.write { db in
+            let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM commits") ?? 0
+            try db.execute(sql: "DELETE FROM commits WHERE commit_time < ? AND sequence < ?", arguments: [time.microseconds, latest])
+            try db.execute(sql: "DELETE FROM changes WHERE sequence < (SELECT MIN(sequence) FROM commits)")
+        }
+    }
+
+    static func changes(after sequence: Int64, limit: Int, db: Database) throws -> [ChangeBatch] {
+        let commits = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT sequence, commit_time FROM commits WHERE sequence > ? ORDER BY sequence LIMIT ?"),
+            arguments: [sequence, limit])
+        guard let first = commits.first, let last = commits.last else { return [] }
+        var batches: [Int64: ChangeBatch] = [:]
+        for row in commits {
+            let s: Int64 = row[0]
+            batches[s] = ChangeBatch(sequence: s, commitTime: Timestamp(microseconds: row[1]), changes: [])
+        }
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT sequence, path, data, create_time, update_time FROM changes WHERE sequence BETWEEN ? AND ? ORDER BY sequence, path"),
+            arguments: [first[0] as Int64, last[0] as Int64])
+        while let row = try rows.next() {
+            let s: Int64 = row[0]
+            let path = try DocumentPath(row[1] as String)
+            var document: Document? = nil
+            if let data = row[2] as Data? {
+                document = Document(
+                    path: path, fields: try Self.fields(from: data), createTime: Timestamp(microseconds: row[3]),
+                    updateTime: Timestamp(microseconds: row[4]), version: s)
+            }
+            batches[s]?.changes.append(Change(path: path, document: document))
+        }
+        return batches.values.sorted { $0.sequence < $1.sequence }
     }
 
     public func latestSequence() async throws -> Int64 {

@@ -1,10 +1,14 @@
 public import Hummingbird
+public import HummingbirdWebSocket
 
 /// The per-request context of every route: Hummingbird's core storage now; the caller's identity joins it with auth.
-public struct FlintRequestContext: RequestContext {
+public struct FlintRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The WebSocket seam: set when a route upgrades the connection (`/v1/realtime`).
+    public let webSocket: WebSocketHandlerReference<FlintRequestContext>
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.webSocket = .init()
     }
 }

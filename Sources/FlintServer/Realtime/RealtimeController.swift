@@ -1,0 +1,216 @@
+import FlintCore
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import ServiceLifecycle
+
+/// `GET /v1/realtime`: the WebSocket that carries a client's listeners and writes (`sdk-docs/protocol.md`).
+struct RealtimeController: Sendable {
+    let store: any DocumentStore
+    let hub: SubscriptionHub
+    /// The largest frame a client may send.
+    let maximumFrameSize: Int
+    /// The most bytes queued for one client before it is closed as too slow.
+    let maximumQueuedBytes: Int
+
+    /// Outbound messages larger than this go out as several frames (a text message with continuations).
+    static let fragmentSize = 64 * 1024
+
+    init(store: any DocumentStore, hub: SubscriptionHub, maximumFrameSize: Int, maximumQueuedBytes: Int) {
+        self.store = store
+        self.hub = hub
+        self.maximumFrameSize = maximumFrameSize
+        self.maximumQueuedBytes = maximumQueuedBytes
+    }
+
+    func addRoutes(to router: Router<FlintRequestContext>) {
+        router.ws("/v1/realtime") { inbound, outbound, context in
+            try await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
+        }
+    }
+
+    /// One connection: a writer task drains the outbound queue while this task reads and answers messages.
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        let id = hub.makeConnectionID()
+        let connection = RealtimeConnection(id: id, maximumQueuedBytes: maximumQueuedBytes)
+        hub.add(connection)
+        defer {
+            hub.remove(connection)
+            connection.finish()
+        }
+        connection.enqueue(ServerMessage.hello(sequence: hub.sequence, connectionID: id))
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await Self.write(connection, to: outbound) }
+                group.addTask {
+                    do {
+                        for try await message in inbound.messages(maxSize: maximumFrameSize) {
+                            await self.handle(message, on: connection, logger: logger)
+                            if connection.isClosing { break }
+                        }
+                    } catch {
+                        logger.debug("realtime connection ended", metadata: ["error": "\(error)"])
+                    }
+                    // The client is gone (or closing): stop writing too.
+                    connection.close(.goingAway)
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            connection.close(.goingAway)
+        }
+    }
+
+    /// Sends what the connection queues, in order, until it is told to close.
+    private static func write(_ connection: RealtimeConnection, to outbound: WebSocketOutboundWriter) async throws {
+        for await _ in connection.signals {
+            drain: while true {
+                switch connection.next() {
+                case .send(let messages):
+                    for message in messages { try await send(message, to: outbound) }
+                case .close(let reason):
+                    try await outbound.close(.init(codeNumber: Int(reason.code)), reason: reason.reason)
+                    return
+                case .wait:
+                    break drain
+                }
+            }
+        }
+    }
+
+    private static func send(_ message: ByteBuffer, to outbound: WebSocketOutboundWriter) async throws {
+        if message.readableBytes <= fragmentSize {
+            try await outbound.write(.custom(.init(fin: true, opcode: .text, data: message)))
+            return
+        }
+        var rest = message
+        var opcode = WebSocketOpcode.text
+        while rest.readableBytes > fragmentSize {
+            let part = rest.readSlice(length: fragmentSize)!
+            try await outbound.write(.custom(.init(fin: false, opcode: opcode, data: part)))
+            opcode = .continuation
+        }
+        try await outbound.write(.custom(.init(fin: true, opcode: .continuation, data: rest)))
+    }
+
+    // MARK: Messages
+
+    private func handle(_ message: WebSocketMessage, on connection: RealtimeConnection, logger: Logger) async {
+        let bytes: [UInt8]
+        switch message {
+        case .text(let text): bytes = Array(text.utf8)
+        case .binary(let buffer): bytes = Array(buffer.readableBytesView)
+        }
+        let parsed: ClientMessage
+        do {
+            parsed = try ClientMessage(frame: bytes)
+        } catch {
+            switch error {
+            case .notJSON(let detail): connection.close(.notJSON(detail))
+            case .invalid(let problem, let targetID, let id): connection.enqueue(ServerMessage.error(problem, targetID: targetID, id: id))
+            }
+            return
+        }
+        switch parsed {
+        case .listen(let targetID, let target, let token):
+            await listen(targetID: targetID, target: target, resumeToken: token, on: connection)
+        case .unlisten(let targetID):
+            if hub.unregister(.init(connection: connection.id, target: targetID)) {
+                connection.enqueue(ServerMessage.unlistened(targetID: targetID))
+            } else {
+                connection.enqueue(ServerMessage.error(.notFound("no target \(targetID) on this connection"), targetID: targetID))
+            }
+        case .commit(let id, let commit):
+            do {
+                let result = try await store.commit(commit)
+                connection.enqueue(ServerMessage.committed(id: id, result: result))
+            } catch let error as FlintError {
+                connection.enqueue(ServerMessage.error(error, id: id))
+            } catch {
+                logger.error("realtime commit failed", metadata: ["error": "\(String(reflecting: error))"])
+                connection.enqueue(ServerMessage.error(FlintError(.internal, "the commit failed; nothing was written"), id: id))
+            }
+        case .auth:
+            // The seam for authentication: until auth lands, every connection is anonymous.
+            connection.enqueue(ServerMessage.error(.failedPrecondition("this server has no authentication yet; connections are anonymous")))
+        case .ping(let id):
+            connection.enqueue(ServerMessage.pong(id: id))
+        }
+    }
+
+    /// Reads the target's starting point, then files it with the hub, reading again if commits slipped in between.
+    private func listen(targetID: Int64, target: ListenTarget, resumeToken: Int64?, on connection: RealtimeConnection) async {
+        let key = SubscriptionHub.TargetKey(connection: connection.id, target: targetID)
+        // A windowed query cannot be replayed exactly (documents outside the window are unknown): start afresh.
+        let token = target.isWindowed ? nil : resumeToken
+        for _ in 0..<100 {
+            let read: TargetRead
+            do {
+                read = try await store.read(target, resumingAfter: token)
+            } catch {
+                let problem = error as? FlintError ?? FlintError(.unavailable, "the target could not be read; retry")
+                connection.enqueue(ServerMessage.error(problem, targetID: targetID))
+                return
+            }
+            var cache = DocumentJSONCache()
+            var initial: [[UInt8]] = []
+            if let missed = read.missed {
+                initial = Self.replay(missed, targetID: targetID, target: target, cache: &cache)
+                initial.append(ServerMessage.current(targetID: targetID, sequence: read.sequence))
+            } else {
+                initial = [ServerMessage.snapshot(
+                    targetID: targetID, sequence: read.sequence, documents: read.documents, reset: resumeToken != nil, cache: &cache)]
+            }
+            let state = TargetState(target: target, documents: read.documents, since: read.sequence)
+            switch hub.register(key, state, initial: initial) {
+            case .registered: return
+            case .behind: continue
+            case .duplicateTarget:
+                connection.enqueue(ServerMessage.error(.invalidArgument("targetId \(targetID) is already listening; unlisten it first"), targetID: targetID))
+                return
+            case .tooManyTargets:
+                connection.enqueue(ServerMessage.error(
+                    FlintError(.resourceExhausted, "this connection already has \(hub.maximumTargetsPerConnection) targets; unlisten some first"),
+                    targetID: targetID))
+                return
+            }
+        }
+        connection.enqueue(ServerMessage.error(FlintError(.unavailable, "the target could not catch up with the commits; retry"), targetID: targetID))
+    }
+
+    /// The missed commits as change messages, one per commit that touched the target, flagged as a replay.
+    /// The server does not know which documents the client held, so `modified` may name one it lacks (treat it as
+    /// added) and `removed` may name one it never had (ignore it); applied in order they give the exact state.
+    static func replay(_ missed: [ChangeBatch], targetID: Int64, target: ListenTarget, cache: inout DocumentJSONCache) -> [[UInt8]] {
+        guard let tokenTime = missed.first?.commitTime else { return [] }
+        var reported = Set<DocumentPath>()
+        var messages: [[UInt8]] = []
+        for batch in missed {
+            var changes: [TargetChange] = []
+            for change in batch.changes {
+                let inScope: Bool
+                switch target {
+                case .document(let path): inScope = path == change.path
+                case .query(let query): inScope = query.isInScope(change.path)
+                }
+                guard inScope else { continue }
+                if target.includes(change.path, change.document), let document = change.document {
+                    let created = document.createTime >= tokenTime && !reported.contains(change.path)
+                    changes.append(created ? .added(document) : .modified(document))
+                    reported.insert(change.path)
+                } else {
+                    changes.append(.removed(change.path))
+                    reported.remove(change.path)
+                }
+            }
+            if !changes.isEmpty {
+                messages.append(ServerMessage.changes(
+                    sequence: batch.sequence, commitTime: batch.commitTime, targets: [(targetID, changes)], replay: true, cache: &cache))
+            }
+        }
+        return messages
+    }
+}

@@ -1,0 +1,248 @@
+import FlintCore
+import Synchronization
+
+/// Realtime fan-out: every listener's target, indexed so that a committed change is matched only against the
+/// targets it can concern, and every resulting message queued to its connection without waiting for any socket.
+///
+/// The store calls `didCommit` from its writer, in commit order, before the commits are acknowledged; that call
+/// is the hub's only input of changes, so each client sees commits in order, each commit in one message.
+final class SubscriptionHub: ChangeObserver, Sendable {
+    struct TargetKey: Hashable, Sendable {
+        var connection: Int
+        var target: Int64
+    }
+
+    /// Where query targets are filed: by collection path, or by collection id for collection-group queries.
+    enum Scope: Hashable, Sendable {
+        case collection(String)
+        case group(String)
+    }
+
+    /// A query target filed under one of its equality filters: found only by documents with that value.
+    struct EqualityKey: Hashable, Sendable {
+        var scope: Scope
+        var field: FieldPath
+        var value: [UInt8]
+    }
+
+    struct State {
+        var sequence: Int64 = 0
+        var lastConnectionID = 0
+        var connections: [Int: RealtimeConnection] = [:]
+        var targets: [TargetKey: TargetState] = [:]
+        var byDocument: [DocumentPath: Set<TargetKey>] = [:]
+        var byScope: [Scope: Set<TargetKey>] = [:]
+        var byEquality: [EqualityKey: Set<TargetKey>] = [:]
+        /// For each scope, the fields that equality-filed targets use, with how many targets use each.
+        var equalityFields: [Scope: [FieldPath: Int]] = [:]
+        /// The targets whose client holds a document: they must hear when it stops matching.
+        var holders: [DocumentPath: Set<TargetKey>] = [:]
+    }
+
+    private let state = Mutex(State())
+    let maximumTargetsPerConnection: Int
+
+    init(maximumTargetsPerConnection: Int = 100) {
+        self.maximumTargetsPerConnection = maximumTargetsPerConnection
+    }
+
+    /// The last commit the hub has delivered.
+    var sequence: Int64 { state.withLock { $0.sequence } }
+
+    /// How many targets are listening, for metrics and tests.
+    var targetCount: Int { state.withLock { $0.targets.count } }
+
+    // MARK: Connections and targets
+
+    /// A new connection's id, unique within this process.
+    func makeConnectionID() -> Int {
+        state.withLock { state in
+            state.lastConnectionID += 1
+            return state.lastConnectionID
+        }
+    }
+
+    func add(_ connection: RealtimeConnection) {
+        state.withLock { $0.connections[connection.id] = connection }
+    }
+
+    func remove(_ connection: RealtimeConnection) {
+        state.withLock { state in
+            state.connections[connection.id] = nil
+            for key in state.targets.keys where key.connection == connection.id { state.removeTarget(key) }
+        }
+    }
+
+    enum Registration {
+        case registered
+        /// The hub has delivered commits past the read: read again and retry.
+        case behind
+        case duplicateTarget
+        case tooManyTargets
+    }
+
+    /// Files a target whose starting point was read at `state.since`, after queueing `initial` (its snapshot or
+    /// replay) to the connection, atomically with respect to deliveries: no commit can fall between.
+    func register(_ key: TargetKey, _ target: TargetState, initial: [[UInt8]]) -> Registration {
+        state.withLock { state in
+            if state.targets[key] != nil { return .duplicateTarget }
+            if state.targets.keys.count(where: { $0.connection == key.connection }) >= maximumTargetsPerConnection {
+                return .tooManyTargets
+            }
+            if state.sequence > target.since { return .behind }
+            guard let connection = state.connections[key.connection] else { return .registered }
+            for message in initial { connection.enqueue(message) }
+            state.addTarget(key, target)
+            return .registered
+        }
+    }
+
+    func unregister(_ key: TargetKey) -> Bool {
+        state.withLock { state in
+            guard state.targets[key] != nil else { return false }
+            state.removeTarget(key)
+            return true
+        }
+    }
+
+    // MARK: Delivery
+
+    func didCommit(_ batches: [ChangeBatch], read: (Query) throws -> [Document]) {
+        state.withLock { state in
+            var refills = Set<TargetKey>()
+            for (index, batch) in batches.enumerated() {
+                var outgoing: [Int: [(targetID: Int64, changes: [TargetChange])]] = [:]
+                var positions: [TargetKey: Int] = [:]
+                func add(_ key: TargetKey, _ changes: [TargetChange]) {
+                    guard !changes.isEmpty else { return }
+                    if let position = positions[key] {
+                        outgoing[key.connection]![position].changes += changes
+                    } else {
+                        positions[key] = outgoing[key.connection, default: []].count
+                        outgoing[key.connection, default: []].append((key.target, changes))
+                    }
+                }
+                for change in batch.changes {
+                    for key in state.candidates(for: change) {
+                        guard var target = state.targets[key], target.since < batch.sequence else { continue }
+                        let wasHeld = target.memberPaths.contains(change.path)
+                        let changes = target.apply(change)
+                        state.updateHolders(key, path: change.path, wasHeld: wasHeld, isHeld: target.memberPaths.contains(change.path))
+                        for case .removed(let path) in changes where path != change.path {
+                            state.updateHolders(key, path: path, wasHeld: true, isHeld: false)
+                        }
+                        if target.needsRefill { refills.insert(key) }
+                        state.targets[key] = target
+                        add(key, changes)
+                    }
+                }
+                // A window that lost members is read again once, at the state of the last commit of the group,
+                // and its difference travels with that commit.
+                if index == batches.count - 1 {
+                    for key in refills {
+                        guard var target = state.targets[key], case .query(let query) = target.target else { continue }
+                        guard let documents = try? read(query) else { continue }
+                        let before = Set(target.memberPaths)
+                        let changes = target.refill(with: documents)
+                        let after = Set(target.memberPaths)
+                        for path in before.subtracting(after) { state.updateHolders(key, path: path, wasHeld: true, isHeld: false) }
+                        for path in after.subtracting(before) { state.updateHolders(key, path: path, wasHeld: false, isHeld: true) }
+                        state.targets[key] = target
+                        add(key, changes)
+                    }
+                }
+                state.sequence = batch.sequence
+                var cache = DocumentJSONCache()
+                for (connectionID, targets) in outgoing {
+                    guard let connection = state.connections[connectionID] else { continue }
+                    let message = ServerMessage.changes(
+                        sequence: batch.sequence, commitTime: batch.commitTime, targets: targets, replay: false, cache: &cache)
+                    if !connection.enqueue(message) {
+                        // Too slow: it is being closed; forget its targets so its memory is freed now.
+                        for key in state.targets.keys where key.connection == connectionID { state.removeTarget(key) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension SubscriptionHub.State {
+    /// The targets a change can concern: listeners of that document, holders of it, and the queries filed under its
+    /// collection — all of them, or, for equality-filed queries, only those whose value the document has.
+    func candidates(for change: Change) -> Set<SubscriptionHub.TargetKey> {
+        var result = byDocument[change.path] ?? []
+        if let held = holders[change.path] { result.formUnion(held) }
+        let path = change.path
+        for scope in [SubscriptionHub.Scope.collection(path.collection.description), .group(path.collectionID)] {
+            if let all = byScope[scope] { result.formUnion(all) }
+            guard let document = change.document, let fields = equalityFields[scope] else { continue }
+            for field in fields.keys {
+                guard let value = document.value(at: field) else { continue }
+                if let matching = byEquality[.init(scope: scope, field: field, value: IndexKey.encode(value))] {
+                    result.formUnion(matching)
+                }
+            }
+        }
+        return result
+    }
+
+    mutating func updateHolders(_ key: SubscriptionHub.TargetKey, path: DocumentPath, wasHeld: Bool, isHeld: Bool) {
+        if isHeld, !wasHeld { holders[path, default: []].insert(key) }
+        if wasHeld, !isHeld {
+            holders[path]?.remove(key)
+            if holders[path]?.isEmpty == true { holders[path] = nil }
+        }
+    }
+
+    /// Where a target is filed: a document, an equality filter of a query, or a query's whole scope.
+    private func filing(_ target: ListenTarget) -> Filing {
+        switch target {
+        case .document(let path): return .document(path)
+        case .query(let query):
+            let scope: SubscriptionHub.Scope =
+                query.allDescendants ? .group(query.collectionID) : .collection(query.collectionPath.description)
+            if let equality = query.filter?.conjuncts.first(where: { $0.op == .equal && !$0.field.isDocumentName }) {
+                return .equality(.init(scope: scope, field: equality.field, value: IndexKey.encode(equality.value)))
+            }
+            return .scope(scope)
+        }
+    }
+
+    private enum Filing {
+        case document(DocumentPath)
+        case scope(SubscriptionHub.Scope)
+        case equality(SubscriptionHub.EqualityKey)
+    }
+
+    mutating func addTarget(_ key: SubscriptionHub.TargetKey, _ target: TargetState) {
+        targets[key] = target
+        for path in target.memberPaths { holders[path, default: []].insert(key) }
+        switch filing(target.target) {
+        case .document(let path): byDocument[path, default: []].insert(key)
+        case .scope(let scope): byScope[scope, default: []].insert(key)
+        case .equality(let equality):
+            byEquality[equality, default: []].insert(key)
+            equalityFields[equality.scope, default: [:]][equality.field, default: 0] += 1
+        }
+    }
+
+    mutating func removeTarget(_ key: SubscriptionHub.TargetKey) {
+        guard let target = targets.removeValue(forKey: key) else { return }
+        for path in target.memberPaths { updateHolders(key, path: path, wasHeld: true, isHeld: false) }
+        switch filing(target.target) {
+        case .document(let path):
+            byDocument[path]?.remove(key)
+            if byDocument[path]?.isEmpty == true { byDocument[path] = nil }
+        case .scope(let scope):
+            byScope[scope]?.remove(key)
+            if byScope[scope]?.isEmpty == true { byScope[scope] = nil }
+        case .equality(let equality):
+            byEquality[equality]?.remove(key)
+            if byEquality[equality]?.isEmpty == true { byEquality[equality] = nil }
+            equalityFields[equality.scope]?[equality.field]! -= 1
+            if equalityFields[equality.scope]?[equality.field] == 0 { equalityFields[equality.scope]?[equality.field] = nil }
+            if equalityFields[equality.scope]?.isEmpty == true { equalityFields[equality.scope] = nil }
+        }
+    }
+}
