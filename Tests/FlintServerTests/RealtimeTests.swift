@@ -264,13 +264,15 @@ import Testing
         }
     }
 
-    @Test func shuttingDownClosesSocketsWithGoingAway() async throws {
-        let client = try await TestServer.run { http in
-            let client = RealtimeTestClient(port: try #require(http.port))
-            client.send(#"{"type": "listen", "targetId": 1, "document": "c/d"}"#)
-            _ = await client.next(ofType: "snapshot")
-            return client
-        }
+    @Test func sigtermClosesSocketsWithGoingAway() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(dataDirectory: directory.path)
+        let client = RealtimeTestClient(port: server.port)
+        client.send(#"{"type": "listen", "targetId": 1, "document": "c/d"}"#)
+        #expect(await client.next(ofType: "snapshot") != nil)
+        let status = try await server.stop(signal: SIGTERM)
         #expect(await client.closeCode() == 1001)
+        #expect(status == 0)
     }
 }

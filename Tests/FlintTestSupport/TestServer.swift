@@ -20,7 +20,7 @@ public enum TestServer {
         configuration.dataDirectory = directory.path
         configuration.logLevel = .error
         configure(&configuration)
-        let app = try buildApplication(configuration)
+        let app = try buildApplication(configuration).application
         return try await app.test(.live) { client in try await body(HTTPTestClient(client: client)) }
     }
 }

@@ -20,6 +20,13 @@ struct WritesBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of load before the measuring window opens (not counted).") var warmup = 1.0
     @Option(help: "Event-loop threads of the load generator.") var threads = 1
     @Option(help: "The collection written to.") var collection = "bench"
+    @Option(help: "Document ids: `per-client` (<run>-c<connection>-<n>, 64 interleaved ascending runs) or `random` (20 random characters, like Firestore's automatic ids).")
+    var ids: IDStyle = .perClient
+
+    enum IDStyle: String, ExpressibleByArgument, Sendable {
+        case perClient = "per-client"
+        case random
+    }
 
     func validate() throws {
         guard clients > 0, clients <= 10_000 else { throw ValidationError("--clients must be 1...10000") }
@@ -42,8 +49,9 @@ struct WritesBenchmark: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try target()
         let runID = String(UUID().uuidString.prefix(8)).lowercased()
-        print("flint-bench writes: url=\(url) clients=\(clients) seconds=\(seconds) warmup=\(warmup) threads=\(threads)")
-        print("PUT /v1/documents/\(collection)/\(runID)-c<connection>-<n>, body like \(String(decoding: WriteLoadHandler.body(connection: 0, sequence: 0), as: UTF8.self))")
+        print("flint-bench writes: url=\(url) clients=\(clients) seconds=\(seconds) warmup=\(warmup) threads=\(threads) ids=\(ids.rawValue)")
+        let shape = ids == .random ? "<20 random characters>" : "\(runID)-c<connection>-<n>"
+        print("PUT /v1/documents/\(collection)/\(shape), body like \(String(decoding: WriteLoadHandler.body(connection: 0, sequence: 0), as: UTF8.self))")
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let started = NIODeadline.now()
@@ -56,6 +64,8 @@ struct WritesBenchmark: AsyncParsableCommand {
             let loop = group.next()
             let done = loop.makePromise(of: ConnectionStats.self)
             let path = "/v1/documents/\(collection)/\(runID)-c\(connection)-"
+            let ids = self.ids
+            let collection = self.collection
             let bootstrap = ClientBootstrap(group: loop)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(5))
@@ -64,8 +74,8 @@ struct WritesBenchmark: AsyncParsableCommand {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(
                             WriteLoadHandler(
-                                connection: connection, pathPrefix: path, host: "\(host):\(port)", window: window,
-                                done: done))
+                                connection: connection, pathPrefix: ids == .random ? "/v1/documents/\(collection)/" : path,
+                                randomIDs: ids == .random, host: "\(host):\(port)", window: window, done: done))
                     }
                 }
             do {
@@ -126,6 +136,7 @@ final class WriteLoadHandler: ChannelInboundHandler {
 
     let connection: Int
     let pathPrefix: String
+    let randomIDs: Bool
     let host: String
     let window: Window
     let done: EventLoopPromise<ConnectionStats>
@@ -135,9 +146,12 @@ final class WriteLoadHandler: ChannelInboundHandler {
     private var stats = ConnectionStats()
     private var finished = false
 
-    init(connection: Int, pathPrefix: String, host: String, window: Window, done: EventLoopPromise<ConnectionStats>) {
+    init(
+        connection: Int, pathPrefix: String, randomIDs: Bool, host: String, window: Window, done: EventLoopPromise<ConnectionStats>
+    ) {
         self.connection = connection
         self.pathPrefix = pathPrefix
+        self.randomIDs = randomIDs
         self.host = host
         self.window = window
         self.done = done
@@ -145,6 +159,15 @@ final class WriteLoadHandler: ChannelInboundHandler {
 
     static func body(connection: Int, sequence: Int) -> [UInt8] {
         Array(#"{"client":\#(connection),"n":\#(sequence),"text":"a small durable write","done":false}"#.utf8)
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+
+    /// A 20-character id like Firestore's automatic ids.
+    static func randomID() -> String {
+        var bytes = [UInt8](repeating: 0, count: 20)
+        for i in 0..<20 { bytes[i] = alphabet.randomElement()! }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -157,7 +180,8 @@ final class WriteLoadHandler: ChannelInboundHandler {
     private func send(context: ChannelHandlerContext) {
         sequence += 1
         let body = Self.body(connection: connection, sequence: sequence)
-        var head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: pathPrefix + String(sequence))
+        let id = randomIDs ? Self.randomID() : String(sequence)
+        var head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: pathPrefix + id)
         head.headers.add(name: "Host", value: host)
         head.headers.add(name: "Content-Type", value: "application/json")
         head.headers.add(name: "Content-Length", value: String(body.count))

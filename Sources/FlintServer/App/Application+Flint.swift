@@ -4,12 +4,31 @@ public import Hummingbird
 import HummingbirdWebSocket
 public import Logging
 import Prometheus
+public import ServiceLifecycle
+import UnixSignals
+
+/// The assembled server: the Hummingbird application and what must stop before it.
+public struct FlintApplication: Sendable {
+    /// The HTTP and WebSocket server with its services (the store's writer, change-log compaction).
+    public let application: Application<RouterResponder<FlintRequestContext>>
+    let hub: SubscriptionHub
+
+    /// Runs until SIGTERM or SIGINT, then drains in order: realtime sockets are closed with "going away",
+    /// the HTTP server stops taking connections and finishes the requests in flight, queued commits are written.
+    public func runService() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [application, RealtimeDrain(hub: hub)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: application.logger))
+        try await group.run()
+    }
+}
 
 /// Builds the whole server from its configuration: the one function the executable and the tests both use.
 /// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
 public func buildApplication(
     _ configuration: Configuration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
+) throws -> FlintApplication {
     var logger = Logger(label: "flint")
     logger.logLevel = configuration.logLevel
 
@@ -26,7 +45,7 @@ public func buildApplication(
     let registry = PrometheusCollectorRegistry()
 
     let router = buildRouter(configuration, store: store, hub: hub, registry: registry)
-    return Application(
+    let application = Application(
         router: router,
         server: .http1WebSocketUpgrade(
             webSocketRouter: router,
@@ -39,6 +58,7 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
+    return FlintApplication(application: application, hub: hub)
 }
 
 /// Every route of the server, with its middleware.

@@ -124,6 +124,21 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/realtime": {
+              "get": {
+                "summary": "Realtime WebSocket (upgrade): listen to documents and queries, resume from a sequence, commit writes. Text frames of JSON; the protocol is in sdk-docs/protocol.md (version 1).",
+                "operationId": "realtime",
+                "parameters": [
+                  {"name": "Upgrade", "in": "header", "required": true, "schema": {"const": "websocket"}},
+                  {"name": "Sec-WebSocket-Key", "in": "header", "required": true, "schema": {"type": "string"}},
+                  {"name": "Sec-WebSocket-Version", "in": "header", "required": true, "schema": {"const": "13"}}
+                ],
+                "responses": {
+                  "101": {"description": "Switching protocols: the WebSocket is open and the server sends hello"},
+                  "400": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/v1/commit": {
               "post": {
                 "summary": "Apply up to 500 writes atomically: all or nothing",

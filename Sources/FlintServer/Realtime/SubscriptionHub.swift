@@ -37,6 +37,8 @@ final class SubscriptionHub: ChangeObserver, Sendable {
         var equalityFields: [Scope: [FieldPath: Int]] = [:]
         /// The targets whose client holds a document: they must hear when it stops matching.
         var holders: [DocumentPath: Set<TargetKey>] = [:]
+        /// Waiting for the last connection to go (shutdown).
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -67,9 +69,26 @@ final class SubscriptionHub: ChangeObserver, Sendable {
     }
 
     func remove(_ connection: RealtimeConnection) {
-        state.withLock { state in
+        let drained = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.connections[connection.id] = nil
             for key in state.targets.keys where key.connection == connection.id { state.removeTarget(key) }
+            guard state.connections.isEmpty else { return [] }
+            defer { state.drainWaiters.removeAll() }
+            return state.drainWaiters
+        }
+        for waiter in drained { waiter.resume() }
+    }
+
+    /// Closes every connection with "going away" and waits until all are gone.
+    func closeAll() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> Bool in
+                for connection in state.connections.values { connection.close(.goingAway) }
+                if state.connections.isEmpty { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
         }
     }
 
