@@ -53,6 +53,7 @@ import Testing
         Case(method: .post, uri: "/v1/commit", body: #"{"writes": [{"op": "set", "path": "a/b", "transforms": [{"field": "n", "increment": "1"}]}]}"#, status: .badRequest, code: "invalid-argument", mentions: "number"),
         Case(method: .post, uri: "/v1/commit", body: #"{"writes": [{"op": "delete", "path": "a/b", "data": {}}]}"#, status: .badRequest, code: "invalid-argument", mentions: "unknown field \"data\""),
         Case(method: .get, uri: "/v1/nothing-here", body: nil, status: .notFound, code: "not-found", mentions: "no route"),
+        Case(method: .get, uri: "/v1/realtime", body: nil, status: .badRequest, code: "invalid-argument", mentions: "WebSocket"),
     ]
 
     @Test(arguments: cases)

@@ -26,7 +26,13 @@ struct RealtimeController: Sendable {
     }
 
     func addRoutes(to router: Router<FlintRequestContext>) {
-        router.ws("/v1/realtime") { inbound, outbound, context in
+        router.ws("/v1/realtime", shouldUpgrade: { request, _ in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                throw FlintError.invalidArgument(
+                    "/v1/realtime is a WebSocket: connect with a WebSocket client (Upgrade: websocket); see sdk-docs/protocol.md")
+            }
+            return .upgrade([:])
+        }) { inbound, outbound, context in
             try await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
         }
     }
