@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .library(name: "FlintCore", targets: ["FlintCore"]),
         .library(name: "FlintServer", targets: ["FlintServer"]),
+        .library(name: "FlintRules", targets: ["FlintRules"]),
+        .library(name: "FlintClient", targets: ["FlintClient"]),
         .executable(name: "flint-server", targets: ["flint-server"]),
     ],
     dependencies: [
@@ -27,6 +29,16 @@ let package = Package(
     targets: [
         .target(
             name: "FlintCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlintRules",
+            dependencies: ["FlintCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlintClient",
+            dependencies: ["FlintCore"],
             swiftSettings: swiftSettings
         ),
         .target(
