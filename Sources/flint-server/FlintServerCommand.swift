@@ -22,6 +22,12 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Bytes queued for a realtime client before it is closed as too slow (FLINT_REALTIME_QUEUE_BYTES). Default 8388608.")
     var realtimeQueueBytes: String?
     @Option(help: "Seconds between WebSocket pings (FLINT_REALTIME_PING_INTERVAL). Default 30.") var realtimePingInterval: String?
+    @Option(help: "Public URL of the server, the issuer of its tokens (FLINT_PUBLIC_URL). Default http://HOST:PORT.") var publicURL: String?
+    @Option(help: "Shortest password accepted (FLINT_PASSWORD_MIN_LENGTH). Default 8.") var passwordMinLength: String?
+    @Option(help: "scrypt cost as log2(N), r=8, p=1 (FLINT_PASSWORD_COST). Default 17 (OWASP).") var passwordCost: String?
+    @Option(help: "Sign-in attempts per account per minute (FLINT_SIGNIN_LIMIT). Default 10.") var signinLimit: String?
+    @Option(help: "Service account with the admin scope, ensured at start-up (FLINT_ADMIN_CLIENT_ID).") var adminClientId: String?
+    @Option(help: "Its secret, at least 16 characters (FLINT_ADMIN_CLIENT_SECRET); prefer the variable.") var adminClientSecret: String?
 
     func run() async throws {
         var configuration = FlintServer.Configuration()
@@ -35,13 +41,19 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_REALTIME_MAX_TARGETS"] = realtimeMaxTargets
         flags["FLINT_REALTIME_QUEUE_BYTES"] = realtimeQueueBytes
         flags["FLINT_REALTIME_PING_INTERVAL"] = realtimePingInterval
+        flags["FLINT_PUBLIC_URL"] = publicURL
+        flags["FLINT_PASSWORD_MIN_LENGTH"] = passwordMinLength
+        flags["FLINT_PASSWORD_COST"] = passwordCost
+        flags["FLINT_SIGNIN_LIMIT"] = signinLimit
+        flags["FLINT_ADMIN_CLIENT_ID"] = adminClientId
+        flags["FLINT_ADMIN_CLIENT_SECRET"] = adminClientSecret
         do {
             try configuration.apply(environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch {
             throw ValidationError(error.description)
         }
         let host = configuration.host
-        let app = try buildApplication(configuration) { port in
+        let app = try await buildApplication(configuration) { port in
             // One line on standard output that tools (and the tests) read for the bound address.
             FileHandle.standardOutput.write(Data("flint-server listening on http://\(host):\(port)\n".utf8))
         }

@@ -19,8 +19,10 @@ public enum TestServer {
         configuration.port = 0
         configuration.dataDirectory = directory.path
         configuration.logLevel = .error
+        // A cheap scrypt cost keeps sign-ups fast in tests; the parameters are stored with each hash either way.
+        configuration.passwordCost = 10
         configure(&configuration)
-        let app = try buildApplication(configuration).application
+        let app = try await buildApplication(configuration).application
         return try await app.test(.live) { client in try await body(HTTPTestClient(client: client)) }
     }
 }

@@ -28,7 +28,7 @@ public struct FlintApplication: Sendable {
 /// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
 public func buildApplication(
     _ configuration: Configuration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> FlintApplication {
+) async throws -> FlintApplication {
     var logger = Logger(label: "flint")
     logger.logLevel = configuration.logLevel
 
@@ -42,9 +42,8 @@ public func buildApplication(
     let hub = SubscriptionHub(maximumTargetsPerConnection: configuration.realtimeMaximumTargets)
     store.observer = hub
 
-    let registry = PrometheusCollectorRegistry()
-
-    let router = buildRouter(configuration, store: store, hub: hub, registry: registry)
+    let parts = try await ServerParts(configuration, store: store, hub: hub, registry: PrometheusCollectorRegistry())
+    let router = buildRouter(configuration, parts)
     let application = Application(
         router: router,
         server: .http1WebSocketUpgrade(
@@ -61,20 +60,55 @@ public func buildApplication(
     return FlintApplication(application: application, hub: hub)
 }
 
+/// The long-lived parts the routes share.
+struct ServerParts: Sendable {
+    let store: SQLiteDocumentStore
+    let hub: SubscriptionHub
+    let registry: PrometheusCollectorRegistry
+    let authStore: AuthStore
+    let tokens: TokenService
+    let hasher: PasswordHasher
+
+    /// Opens the auth tables beside the documents, loads (or makes) the signing keys, and ensures the admin
+    /// service account from the configuration.
+    init(_ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry) async throws {
+        self.store = store
+        self.hub = hub
+        self.registry = registry
+        authStore = try AuthStore(pool: store.pool)
+        tokens = TokenService(
+            store: authStore, issuer: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)", audience: "flint")
+        try await tokens.start()
+        hasher = PasswordHasher(cost: .init(logN: configuration.passwordCost, r: 8, p: 1))
+        if let id = configuration.adminClientID, let secret = configuration.adminClientSecret {
+            let existing = try await authStore.client(id: id)
+            if existing.map({ !hasher.verify(secret, against: $0.secretHash) || $0.scopes != ["admin"] }) ?? true {
+                try await authStore.putClient(.init(clientID: id, secretHash: try hasher.hash(secret), scopes: ["admin"]))
+            }
+        }
+    }
+}
+
 /// Every route of the server, with its middleware.
-func buildRouter(
-    _ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry
-) -> Router<FlintRequestContext> {
+func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router<FlintRequestContext> {
     let router = Router(context: FlintRequestContext.self)
     // Each request is logged (at debug level) with its request id, which every other log line of it carries too.
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: MetricsMiddleware(factory: PrometheusMetricsFactory(registry: registry)))
+    router.add(middleware: MetricsMiddleware(factory: PrometheusMetricsFactory(registry: parts.registry)))
     router.add(middleware: ErrorMiddleware())
-    OperationsController(store: store, registry: registry).addRoutes(to: router)
-    DocumentsController(store: store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    router.add(middleware: AuthenticationMiddleware(tokens: parts.tokens))
+    OperationsController(store: parts.store, registry: parts.registry).addRoutes(to: router)
+    DocumentsController(store: parts.store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     RealtimeController(
-        store: store, hub: hub, maximumFrameSize: configuration.maximumBodySize,
+        store: parts.store, hub: parts.hub, maximumFrameSize: configuration.maximumBodySize,
         maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes
     ).addRoutes(to: router)
+    AuthController(
+        store: parts.authStore, tokens: parts.tokens, hasher: parts.hasher,
+        accountLimiter: RateLimiter(limit: configuration.signInLimitPerMinute, windowSeconds: 60),
+        addressLimiter: RateLimiter(limit: configuration.signInLimitPerMinute * 10, windowSeconds: 60),
+        minimumPasswordLength: configuration.passwordMinimumLength, maximumBodySize: configuration.maximumBodySize
+    ).addRoutes(to: router)
+    AdminController(store: parts.authStore, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     return router
 }

@@ -26,6 +26,20 @@ public struct Configuration: Sendable {
     /// Seconds between WebSocket pings; a client that does not answer one by the next is disconnected
     /// (`--realtime-ping-interval`, `FLINT_REALTIME_PING_INTERVAL`).
     public var realtimePingIntervalSeconds = 30
+    /// The public URL of the server, the `iss` of its tokens (`--public-url`, `FLINT_PUBLIC_URL`); by default
+    /// `http://HOST:PORT`.
+    public var publicURL: String? = nil
+    /// The shortest password accepted (`--password-min-length`, `FLINT_PASSWORD_MIN_LENGTH`).
+    public var passwordMinimumLength = 8
+    /// scrypt's cost as log2(N) with r=8, p=1 (`--password-cost`, `FLINT_PASSWORD_COST`); 17 is OWASP's recommendation.
+    /// Lower it only for tests.
+    public var passwordCost = 17
+    /// Sign-in attempts allowed per account per minute (`--signin-limit`, `FLINT_SIGNIN_LIMIT`); ten times as many per
+    /// client address.
+    public var signInLimitPerMinute = 10
+    /// The service account ensured at start-up, with the `admin` scope (`FLINT_ADMIN_CLIENT_ID`, `FLINT_ADMIN_CLIENT_SECRET`).
+    public var adminClientID: String? = nil
+    public var adminClientSecret: String? = nil
 
     public init() {}
 
@@ -40,6 +54,12 @@ public struct Configuration: Sendable {
         ("FLINT_REALTIME_MAX_TARGETS", "--realtime-max-targets", "most targets per realtime connection"),
         ("FLINT_REALTIME_QUEUE_BYTES", "--realtime-queue-bytes", "bytes queued for a realtime client before it is closed as too slow"),
         ("FLINT_REALTIME_PING_INTERVAL", "--realtime-ping-interval", "seconds between WebSocket pings"),
+        ("FLINT_PUBLIC_URL", "--public-url", "public URL of the server, the issuer of its tokens"),
+        ("FLINT_PASSWORD_MIN_LENGTH", "--password-min-length", "shortest password accepted"),
+        ("FLINT_PASSWORD_COST", "--password-cost", "scrypt cost as log2(N)"),
+        ("FLINT_SIGNIN_LIMIT", "--signin-limit", "sign-in attempts per account per minute"),
+        ("FLINT_ADMIN_CLIENT_ID", "--admin-client-id", "service account with the admin scope, ensured at start-up"),
+        ("FLINT_ADMIN_CLIENT_SECRET", "--admin-client-secret", "its secret"),
     ]
 
     /// Applies `FLINT_*` variables, then the given flag values (keyed by variable name), validating each.
@@ -78,6 +98,23 @@ public struct Configuration: Sendable {
         realtimeMaximumTargets = try Self.integer(values, "FLINT_REALTIME_MAX_TARGETS", "--realtime-max-targets", minimum: 1) ?? realtimeMaximumTargets
         realtimeMaximumQueuedBytes = try Self.integer(values, "FLINT_REALTIME_QUEUE_BYTES", "--realtime-queue-bytes", minimum: 1024) ?? realtimeMaximumQueuedBytes
         realtimePingIntervalSeconds = try Self.integer(values, "FLINT_REALTIME_PING_INTERVAL", "--realtime-ping-interval", minimum: 1) ?? realtimePingIntervalSeconds
+        passwordMinimumLength = try Self.integer(values, "FLINT_PASSWORD_MIN_LENGTH", "--password-min-length", minimum: 1) ?? passwordMinimumLength
+        passwordCost = try Self.integer(values, "FLINT_PASSWORD_COST", "--password-cost", minimum: 4) ?? passwordCost
+        signInLimitPerMinute = try Self.integer(values, "FLINT_SIGNIN_LIMIT", "--signin-limit", minimum: 1) ?? signInLimitPerMinute
+        if let url = values["FLINT_PUBLIC_URL"] {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError("FLINT_PUBLIC_URL / --public-url must start with http:// or https://, not \"\(url)\"")
+            }
+            publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        adminClientID = values["FLINT_ADMIN_CLIENT_ID"] ?? adminClientID
+        adminClientSecret = values["FLINT_ADMIN_CLIENT_SECRET"] ?? adminClientSecret
+        if (adminClientID == nil) != (adminClientSecret == nil) {
+            throw ConfigurationError("set both FLINT_ADMIN_CLIENT_ID and FLINT_ADMIN_CLIENT_SECRET, or neither")
+        }
+        if let secret = adminClientSecret, secret.count < 16 {
+            throw ConfigurationError("FLINT_ADMIN_CLIENT_SECRET must have at least 16 characters")
+        }
     }
 
     private static func integer(_ values: [String: String], _ variable: String, _ flag: String, minimum: Int) throws(ConfigurationError) -> Int? {

@@ -199,12 +199,13 @@ struct DocumentsController<Context: RequestContext>: Sendable {
     }
 }
 
-/// Document ids made by the server: 20 characters from [A-Za-z0-9], as Firestore makes them (about 119 bits).
+/// Random ids from [A-Za-z0-9] and the system's secure generator: 20 characters for documents, as Firestore makes
+/// them (about 119 bits); 28 for user ids, as Firebase Auth makes them.
 enum AutoID {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
-    static func make() -> String {
+    static func make(length: Int = 20) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        return String((0..<length).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
     }
 }

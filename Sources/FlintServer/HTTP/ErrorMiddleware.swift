@@ -12,7 +12,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as FlintError {
-            return .error(error)
+            return .error(error, headers: error.code == .unauthenticated ? [.wwwAuthenticate: "Bearer realm=\"flint\""] : [:])
+        } catch let error as OAuthError {
+            return error.response
         } catch let error as HTTPError {
             let (code, message) = Self.describe(error, request: request)
             return .error(FlintError(code, message), status: error.status, headers: error.headers)

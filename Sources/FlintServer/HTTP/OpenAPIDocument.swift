@@ -139,6 +139,103 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/auth/signup": {
+              "post": {
+                "summary": "Create an email/password account and sign in. With an anonymous user's access token, links that user instead (same uid, data kept).",
+                "operationId": "signUp",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}}}},
+                "responses": {
+                  "201": {"description": "Created and signed in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
+                  "200": {"description": "The anonymous user was linked", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/auth/signin": {
+              "post": {
+                "summary": "Sign in with email and password (rate-limited per account and per address)",
+                "operationId": "signIn",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}}}},
+                "responses": {
+                  "200": {"description": "Signed in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "429": {"description": "Too many attempts; Retry-After says when to try again", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }
+              }
+            },
+            "/v1/auth/anonymous": {
+              "post": {
+                "summary": "Create an anonymous user and sign in",
+                "operationId": "signInAnonymously",
+                "responses": {"201": {"description": "Signed in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}}}
+              }
+            },
+            "/v1/auth/token": {
+              "post": {
+                "summary": "OAuth 2.0 token endpoint (RFC 6749): grant_type refresh_token (rotates the refresh token; a reused one revokes its family) or client_credentials (HTTP Basic or form credentials)",
+                "operationId": "token",
+                "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["grant_type"], "properties": {
+                  "grant_type": {"enum": ["refresh_token", "client_credentials"]}, "refresh_token": {"type": "string"},
+                  "client_id": {"type": "string"}, "client_secret": {"type": "string"}, "scope": {"type": "string"}}}}}},
+                "responses": {
+                  "200": {"description": "Tokens", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
+                  "400": {"$ref": "#/components/responses/OAuthError"},
+                  "401": {"$ref": "#/components/responses/OAuthError"}
+                }
+              }
+            },
+            "/v1/auth/signout": {
+              "post": {
+                "summary": "Sign out: revoke the refresh tokens of the access token's session",
+                "operationId": "signOut",
+                "security": [{"bearer": []}],
+                "responses": {"204": {"description": "Signed out"}, "401": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/auth/userinfo": {
+              "get": {
+                "summary": "The signed-in user",
+                "operationId": "userInfo",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "401": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/.well-known/jwks.json": {
+              "get": {
+                "summary": "The public keys that verify access tokens (JWK Set, ES256)",
+                "operationId": "jwks",
+                "responses": {"200": {"description": "JWK Set", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}}}}}
+              }
+            },
+            "/v1/admin/users/{uid}": {
+              "parameters": [{"name": "uid", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {
+                "summary": "A user (admin scope)",
+                "operationId": "adminGetUser",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              },
+              "patch": {
+                "summary": "Disable or enable a user (admin scope); disabling revokes the user's refresh tokens",
+                "operationId": "adminUpdateUser",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"disabled": {"type": "boolean"}}}}}},
+                "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/users/{uid}/claims": {
+              "parameters": [{"name": "uid", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "put": {
+                "summary": "Set a user's custom claims (admin scope); they appear in the user's next tokens",
+                "operationId": "adminSetClaims",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
             "/v1/commit": {
               "post": {
                 "summary": "Apply up to 500 writes atomically: all or nothing",
@@ -164,7 +261,11 @@ enum OpenAPIDocument {
               "IfMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "A document ETag (the write applies only at that version, else 412) or * (the document must exist, else 404)"}
             },
             "responses": {
-              "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+              "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "OAuthError": {"description": "An OAuth 2.0 error (RFC 6749 section 5.2)", "content": {"application/json": {"schema": {"type": "object", "required": ["error"], "properties": {"error": {"enum": ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"]}, "error_description": {"type": "string"}}}}}}
+            },
+            "securitySchemes": {
+              "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token from /v1/auth (ES256; keys at /.well-known/jwks.json)"}
             },
             "schemas": {
               "Error": {
@@ -177,6 +278,14 @@ enum OpenAPIDocument {
                 }}}
               },
               "Value": {"description": "A value in Flint's JSON form (see info.description)"},
+              "Credentials": {"type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8}}},
+              "User": {"type": "object", "required": ["uid", "provider", "anonymous", "disabled", "claims", "createTime"], "properties": {
+                "uid": {"type": "string"}, "sub": {"type": "string"}, "email": {"type": ["string", "null"]}, "provider": {"type": "string"},
+                "anonymous": {"type": "boolean"}, "disabled": {"type": "boolean"}, "claims": {"type": "object"}, "createTime": {"type": "string", "format": "date-time"}}},
+              "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in"], "properties": {
+                "access_token": {"type": "string", "description": "A JWT (ES256) for Authorization: Bearer"}, "token_type": {"const": "Bearer"},
+                "expires_in": {"type": "integer"}, "refresh_token": {"type": "string", "description": "Opaque; single use: each refresh returns the next"},
+                "scope": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"}}},
               "Fields": {"type": "object", "description": "A document's fields: field name to value", "additionalProperties": {"$ref": "#/components/schemas/Value"}},
               "Document": {
                 "type": "object",
