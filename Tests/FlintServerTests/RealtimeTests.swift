@@ -264,6 +264,31 @@ import Testing
         }
     }
 
+    @Test func aClientAuthenticatesOnTheSocketAndReauthenticatesWithoutLosingTargets() async throws {
+        try await TestServer.run { http in
+            let session = try await http.send(.post, "/v1/auth/anonymous").json
+            guard case .string(let token)? = session["access_token"], case .string(let uid)? = session["user"]?["uid"] else {
+                Issue.record("no session")
+                return
+            }
+            let client = RealtimeTestClient(port: try #require(http.port))
+            defer { client.close() }
+            client.send(#"{"type": "listen", "targetId": 1, "document": "c/d"}"#)
+            _ = await client.next(ofType: "snapshot")
+            client.send(#"{"type": "auth", "token": "\#(token)"}"#)
+            let authenticated = await client.next(ofType: "authenticated", "error")
+            #expect(authenticated?.member("type") == .string("authenticated"))
+            #expect(authenticated?.member("uid") == .string(uid))
+            client.send(#"{"type": "auth", "token": "not-a-token"}"#)
+            #expect(await client.next(ofType: "authenticated", "error")?.member("code") == .string("unauthenticated"))
+            // A refreshed token replaces the identity; the target keeps listening.
+            client.send(#"{"type": "auth", "token": "\#(token)"}"#)
+            #expect(await client.next(ofType: "authenticated", "error")?.member("type") == .string("authenticated"))
+            try await http.send(.put, "/v1/documents/c/d", body: "{}")
+            #expect(summary(await client.next(ofType: "changes")) == ["added d"])
+        }
+    }
+
     @Test func sigtermClosesSocketsWithGoingAway() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -100,7 +100,7 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
     OperationsController(store: parts.store, registry: parts.registry).addRoutes(to: router)
     DocumentsController(store: parts.store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     RealtimeController(
-        store: parts.store, hub: parts.hub, maximumFrameSize: configuration.maximumBodySize,
+        store: parts.store, hub: parts.hub, tokens: parts.tokens, maximumFrameSize: configuration.maximumBodySize,
         maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes
     ).addRoutes(to: router)
     AuthController(

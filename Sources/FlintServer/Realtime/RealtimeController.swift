@@ -10,6 +10,8 @@ import ServiceLifecycle
 struct RealtimeController: Sendable {
     let store: any DocumentStore
     let hub: SubscriptionHub
+    /// Verifies the access tokens clients present in `auth` messages.
+    let tokens: TokenService
     /// The largest frame a client may send.
     let maximumFrameSize: Int
     /// The most bytes queued for one client before it is closed as too slow.
@@ -18,9 +20,10 @@ struct RealtimeController: Sendable {
     /// Outbound messages larger than this go out as several frames (a text message with continuations).
     static let fragmentSize = 64 * 1024
 
-    init(store: any DocumentStore, hub: SubscriptionHub, maximumFrameSize: Int, maximumQueuedBytes: Int) {
+    init(store: any DocumentStore, hub: SubscriptionHub, tokens: TokenService, maximumFrameSize: Int, maximumQueuedBytes: Int) {
         self.store = store
         self.hub = hub
+        self.tokens = tokens
         self.maximumFrameSize = maximumFrameSize
         self.maximumQueuedBytes = maximumQueuedBytes
     }
@@ -33,12 +36,14 @@ struct RealtimeController: Sendable {
             }
             return .upgrade([:])
         }) { inbound, outbound, context in
-            try await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
+            // A bearer token on the upgrade request was verified by the authentication middleware.
+            try await self.serve(
+                inbound: inbound, outbound: outbound, identity: context.requestContext.identity, logger: context.logger)
         }
     }
 
     /// One connection: a writer task drains the outbound queue while this task reads and answers messages.
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, identity: Identity?, logger: Logger) async throws {
         let id = hub.makeConnectionID()
         let connection = RealtimeConnection(id: id, maximumQueuedBytes: maximumQueuedBytes)
         hub.add(connection)
@@ -51,9 +56,11 @@ struct RealtimeController: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await Self.write(connection, to: outbound) }
                 group.addTask {
+                    // Who the client is; `auth` messages replace it (a refreshed token) without touching targets.
+                    var identity = identity
                     do {
                         for try await message in inbound.messages(maxSize: maximumFrameSize) {
-                            await self.handle(message, on: connection, logger: logger)
+                            await self.handle(message, on: connection, identity: &identity, logger: logger)
                             if connection.isClosing { break }
                         }
                     } catch {
@@ -104,7 +111,7 @@ struct RealtimeController: Sendable {
 
     // MARK: Messages
 
-    private func handle(_ message: WebSocketMessage, on connection: RealtimeConnection, logger: Logger) async {
+    private func handle(_ message: WebSocketMessage, on connection: RealtimeConnection, identity: inout Identity?, logger: Logger) async {
         let bytes: [UInt8]
         switch message {
         case .text(let text): bytes = Array(text.utf8)
@@ -139,9 +146,14 @@ struct RealtimeController: Sendable {
                 logger.error("realtime commit failed", metadata: ["error": "\(String(reflecting: error))"])
                 connection.enqueue(ServerMessage.error(FlintError(.internal, "the commit failed; nothing was written"), id: id))
             }
-        case .auth:
-            // The seam for authentication: until auth lands, every connection is anonymous.
-            connection.enqueue(ServerMessage.error(.failedPrecondition("this server has no authentication yet; connections are anonymous")))
+        case .auth(let token):
+            do {
+                let claims = try await tokens.verify(token)
+                identity = Identity(claims: claims)
+                connection.enqueue(ServerMessage.authenticated(uid: claims.sub, expires: claims.exp))
+            } catch {
+                connection.enqueue(ServerMessage.error(error))
+            }
         case .ping(let id):
             connection.enqueue(ServerMessage.pong(id: id))
         }

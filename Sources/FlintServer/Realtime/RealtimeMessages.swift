@@ -112,6 +112,11 @@ enum ServerMessage {
         return JSON.object(members).serialized
     }
 
+    /// After an `auth` message: who the connection now acts as, and until when (seconds since 1970).
+    static func authenticated(uid: String, expires: Int64) -> [UInt8] {
+        JSON.object(["type": .string("authenticated"), "uid": .string(uid), "expiresAt": .integer(expires)]).serialized
+    }
+
     static func pong(id: String?) -> [UInt8] {
         JSON.object(id.map { ["type": .string("pong"), "id": .string($0)] } ?? ["type": .string("pong")]).serialized
     }
