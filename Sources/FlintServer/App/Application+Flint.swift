@@ -54,7 +54,12 @@ public func buildApplication(
                     closeTimeout: .seconds(5)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
         services: [store, ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger)],
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            // Without a configured public URL, the issuer is the address actually bound (port 0 picks one).
+            if configuration.publicURL == nil { parts.tokens.issuer = "http://\(configuration.host):\(port)" }
+            await onServerRunning(port)
+        },
         logger: logger
     )
     return FlintApplication(application: application, hub: hub)
@@ -82,7 +87,7 @@ struct ServerParts: Sendable {
         hasher = PasswordHasher(cost: .init(logN: configuration.passwordCost, r: 8, p: 1))
         if let id = configuration.adminClientID, let secret = configuration.adminClientSecret {
             let existing = try await authStore.client(id: id)
-            if existing.map({ !hasher.verify(secret, against: $0.secretHash) || $0.scopes != ["admin"] }) ?? true {
+            if existing.map({ !hasher.verify(secret, against: $0.secretHash ?? "") || $0.scopes != ["admin"] }) ?? true {
                 try await authStore.putClient(.init(clientID: id, secretHash: try hasher.hash(secret), scopes: ["admin"]))
             }
         }
@@ -109,6 +114,6 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
         addressLimiter: RateLimiter(limit: configuration.signInLimitPerMinute * 10, windowSeconds: 60),
         minimumPasswordLength: configuration.passwordMinimumLength, maximumBodySize: configuration.maximumBodySize
     ).addRoutes(to: router)
-    AdminController(store: parts.authStore, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    AdminController(store: parts.authStore, hasher: parts.hasher, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     return router
 }

@@ -1,12 +1,15 @@
 import FlintCore
+import Foundation
 import Hummingbird
 
 /// `/v1/admin/users/…`: for service accounts with the `admin` scope.
 struct AdminController: Sendable {
     let store: AuthStore
+    let hasher: PasswordHasher
     let maximumBodySize: Int
 
     func addRoutes(to router: Router<FlintRequestContext>) {
+        addClientRoutes(to: router)
         router.get("/v1/admin/users/{uid}") { _, context in
             try Self.requireAdmin(context)
             return try await self.user(context).json
@@ -34,6 +37,59 @@ struct AdminController: Sendable {
             _ = try await store.setClaims(uid: uid, claims)
             return try await self.user(context).json
         }
+    }
+
+    /// `/v1/admin/clients`: OAuth clients. A confidential client gets a secret, shown once; a public one (an app that
+    /// cannot keep a secret) relies on PKCE alone.
+    func addClientRoutes(to router: Router<FlintRequestContext>) {
+        router.post("/v1/admin/clients") { request, context in
+            try Self.requireAdmin(context)
+            let body = try JSONObject(try await request.json(limit: maximumBodySize), context: "body")
+            try body.allowOnly(["name", "redirect_uris", "scopes", "public"])
+            let redirectURIs = try Self.strings(body, "redirect_uris")
+            for uri in redirectURIs {
+                guard let url = URLComponents(string: uri), let scheme = url.scheme, url.fragment == nil,
+                    scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "[::1]"].contains(url.host ?? "")) || !["http", "https"].contains(scheme)
+                else {
+                    throw FlintError.invalidArgument(
+                        "redirect URI \(uri) must be absolute, without a fragment, and https (http only on loopback)")
+                }
+            }
+            let scopes = try Self.strings(body, "scopes")
+            let isPublic = try body.optionalBool("public") ?? false
+            if isPublic, scopes.contains("admin") { throw FlintError.invalidArgument("a public client cannot have the admin scope") }
+            let secret = isPublic ? nil : AuthController.randomToken()
+            let client = AuthStore.Client(
+                clientID: AutoID.make(length: 24), secretHash: try secret.map { try hasher.hash($0) },
+                name: try body.optionalString("name") ?? "", scopes: scopes, redirectURIs: redirectURIs)
+            try await store.putClient(client)
+            guard case .object(var answer) = client.json else { return Response.json(client.json, status: .created) }
+            if let secret { answer["client_secret"] = .string(secret) }
+            return Response.json(.object(answer), status: .created)
+        }
+        router.get("/v1/admin/clients") { _, context in
+            try Self.requireAdmin(context)
+            return JSON.object(["clients": .array(try await store.clients().map(\.json))])
+        }
+        router.delete("/v1/admin/clients/{clientID}") { _, context in
+            try Self.requireAdmin(context)
+            let id = try context.parameters.require("clientID")
+            guard try await store.deleteClient(id: id) else { throw FlintError.notFound("no client \(id)") }
+            return Response(status: .noContent)
+        }
+    }
+
+    private static func strings(_ body: JSONObject, _ key: String) throws(FlintError) -> [String] {
+        guard let json = body[key] else { return [] }
+        guard case .array(let items) = json else { throw FlintError.invalidArgument("body.\(key) must be an array of strings") }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let s) = item, !s.isEmpty, !s.contains(" ") else {
+                throw FlintError.invalidArgument("body.\(key) must hold non-empty strings without spaces")
+            }
+            strings.append(s)
+        }
+        return strings
     }
 
     private func user(_ context: FlintRequestContext) async throws -> AuthStore.User {

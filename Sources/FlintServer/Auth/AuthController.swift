@@ -26,6 +26,7 @@ struct AuthController: Sendable {
         router.get("/.well-known/jwks.json") { _, _ in
             Response.json(tokens.jwks, headers: [.cacheControl: "public, max-age=300"])
         }
+        addOAuthRoutes(to: router)
     }
 
     // MARK: Accounts
@@ -50,15 +51,29 @@ struct AuthController: Sendable {
     func signIn(_ request: Request, _ context: FlintRequestContext) async throws -> Response {
         let body = try JSONObject(try await request.json(limit: maximumBodySize), context: "body")
         try body.allowOnly(["email", "password"])
-        let email = try Self.normalizedEmail(try body.string("email"))
+        let email = try body.string("email")
         let password = try body.string("password")
-        for key in ["account:" + email, "address:" + (context.clientAddress ?? "?")] {
-            let limiter = key.hasPrefix("account:") ? accountLimiter : addressLimiter
-            if let wait = limiter.attempt(key) {
-                return .error(
-                    FlintError(.resourceExhausted, "too many sign-in attempts; try again in \(wait) seconds"),
-                    headers: [.retryAfter: String(wait)])
-            }
+        do {
+            let user = try await checkCredentials(email: email, password: password, context: context)
+            return try await session(for: user, status: .ok)
+        } catch let limited as RetryLater {
+            return .error(
+                FlintError(.resourceExhausted, "too many sign-in attempts; try again in \(limited.seconds) seconds"),
+                headers: [.retryAfter: String(limited.seconds)])
+        }
+    }
+
+    /// Too many attempts: wait this many seconds.
+    struct RetryLater: Error {
+        var seconds: Int64
+    }
+
+    /// Checks an email and password, rate-limited per account and per client address; a failure costs the same time
+    /// whether or not the account exists. Upgrades a hash made with an older cost.
+    func checkCredentials(email rawEmail: String, password: String, context: FlintRequestContext) async throws -> AuthStore.User {
+        let email = try Self.normalizedEmail(rawEmail)
+        if let wait = accountLimiter.attempt("account:" + email) ?? addressLimiter.attempt("address:" + (context.clientAddress ?? "?")) {
+            throw RetryLater(seconds: wait)
         }
         let user = try await store.user(email: email)
         // Verify against a decoy when there is no such user: a failure costs the same either way.
@@ -70,7 +85,7 @@ struct AuthController: Sendable {
         if hasher.needsRehash(user.passwordHash ?? "") {
             try await store.setPasswordHash(uid: user.uid, hash: try hasher.hash(password))
         }
-        return try await session(for: user, status: .ok)
+        return user
     }
 
     func anonymous() async throws -> Response {
@@ -105,10 +120,12 @@ struct AuthController: Sendable {
             return try await refresh(refreshToken)
         case "client_credentials":
             return try await clientCredentials(request, form)
+        case "authorization_code":
+            return try await exchangeCode(request, form)
         case nil:
             throw OAuthError(.invalidRequest, "grant_type is missing")
         case let other?:
-            throw OAuthError(.unsupportedGrantType, "grant_type \(other) is not supported; use refresh_token or client_credentials")
+            throw OAuthError(.unsupportedGrantType, "grant_type \(other) is not supported; use authorization_code, refresh_token or client_credentials")
         }
     }
 
@@ -131,16 +148,7 @@ struct AuthController: Sendable {
     }
 
     private func clientCredentials(_ request: Request, _ form: [String: String]) async throws -> Response {
-        var clientID = form["client_id"]
-        var secret = form["client_secret"]
-        // RFC 6749 §2.3.1: HTTP Basic with the form-encoded id and secret.
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
-            let decoded = Base64.decode(String(header.dropFirst(6))).flatMap({ String(validating: $0, as: UTF8.self) }),
-            let colon = decoded.firstIndex(of: ":")
-        {
-            clientID = String(decoded[..<colon]).removingPercentEncoding
-            secret = String(decoded[decoded.index(after: colon)...]).removingPercentEncoding
-        }
+        let (clientID, secret) = Self.clientCredentials(request, form)
         guard let clientID, let secret else { throw OAuthError(.invalidClient, "client authentication is missing") }
         let client = try await store.client(id: clientID)
         let verified = hasher.verify(secret, against: client?.secretHash ?? decoyHash)
@@ -173,27 +181,26 @@ struct AuthController: Sendable {
     }
 
     /// An access token and the next refresh token of a session, in RFC 6749's token response, with the user.
-    private func issue(for user: AuthStore.User, session: AuthStore.Session, status: HTTPResponse.Status) async throws -> Response {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = UInt8.random(in: .min ... .max, using: &generator) }
-        let refreshToken = Base64.encode(bytes).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    func issue(
+        for user: AuthStore.User, session: AuthStore.Session, status: HTTPResponse.Status, extra: [String: JSON] = [:]
+    ) async throws -> Response {
+        let refreshToken = Self.randomToken()
         try await store.storeRefreshToken(refreshToken, session: session, lifetimeSeconds: refreshLifetimeSeconds)
         let claims = tokens.claims(
             sub: user.uid, provider: user.provider, authTime: session.authTime, scope: nil, sid: session.family, email: user.email,
             custom: user.claims)
         let accessToken = try await tokens.sign(claims)
-        return .json(
-            .object([
-                "access_token": .string(accessToken), "token_type": .string("Bearer"), "expires_in": .integer(tokens.lifetimeSeconds),
-                "refresh_token": .string(refreshToken), "user": user.json,
-            ]), status: status, headers: [.cacheControl: "no-store"])
+        var answer: [String: JSON] = [
+            "access_token": .string(accessToken), "token_type": .string("Bearer"), "expires_in": .integer(tokens.lifetimeSeconds),
+            "refresh_token": .string(refreshToken), "user": user.json,
+        ]
+        answer.merge(extra) { _, new in new }
+        return .json(.object(answer), status: status, headers: [.cacheControl: "no-store"])
     }
 
     // MARK: Helpers
 
-    private var decoyHash: String { Self.decoys.hash(for: hasher) }
+    var decoyHash: String { Self.decoys.hash(for: hasher) }
 
     private func checkPolicy(_ password: String) throws(FlintError) {
         guard password.count >= minimumPasswordLength else {

@@ -45,9 +45,24 @@ final class AuthStore: Sendable {
                     );
                     CREATE TABLE clients (
                         client_id TEXT PRIMARY KEY,
-                        secret_hash TEXT NOT NULL,
+                        secret_hash TEXT,
+                        name TEXT NOT NULL DEFAULT '',
                         scopes TEXT NOT NULL,
+                        redirect_uris TEXT NOT NULL DEFAULT '',
                         created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE authorization_codes (
+                        hash BLOB PRIMARY KEY,
+                        client_id TEXT NOT NULL,
+                        redirect_uri TEXT NOT NULL,
+                        uid TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        code_challenge TEXT NOT NULL,
+                        nonce TEXT,
+                        auth_time INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        used INTEGER NOT NULL DEFAULT 0,
+                        family TEXT
                     );
                     """)
         }
@@ -227,17 +242,45 @@ final class AuthStore: Sendable {
 
     // MARK: Clients
 
+    /// An OAuth client: a service account (a secret, scopes) or an app using the authorization-code flow
+    /// (redirect URIs; a public client has no secret and relies on PKCE).
     struct Client: Sendable {
         var clientID: String
-        var secretHash: String
+        /// nil for a public client.
+        var secretHash: String?
+        var name: String = ""
         var scopes: [String]
+        var redirectURIs: [String] = []
+
+        var json: JSON {
+            .object([
+                "client_id": .string(clientID), "name": .string(name), "scopes": .array(scopes.map(JSON.string)),
+                "redirect_uris": .array(redirectURIs.map(JSON.string)), "public": .bool(secretHash == nil),
+            ])
+        }
+    }
+
+    private static func client(from row: Row) -> Client {
+        Client(
+            clientID: row["client_id"], secretHash: row["secret_hash"], name: row["name"],
+            scopes: (row["scopes"] as String).split(separator: " ").map(String.init),
+            redirectURIs: (row["redirect_uris"] as String).split(separator: " ").map(String.init))
     }
 
     func client(id: String) async throws -> Client? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id]).map {
-                Client(clientID: $0["client_id"], secretHash: $0["secret_hash"], scopes: ($0["scopes"] as String).split(separator: " ").map(String.init))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id]).map(Self.client(from:))
+        }
+    }
+
+    func clients() async throws -> [Client] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM clients ORDER BY client_id").map(Self.client(from:)) }
+    }
+
+    func deleteClient(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM clients WHERE client_id = ?", arguments: [id])
+            return db.changesCount > 0
         }
     }
 
@@ -246,10 +289,91 @@ final class AuthStore: Sendable {
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO clients (client_id, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(client_id) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes
+                    INSERT INTO clients (client_id, secret_hash, name, scopes, redirect_uris, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(client_id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name,
+                        scopes = excluded.scopes, redirect_uris = excluded.redirect_uris
                     """,
-                arguments: [client.clientID, client.secretHash, client.scopes.joined(separator: " "), Timestamp.now().microseconds])
+                arguments: [
+                    client.clientID, client.secretHash, client.name, client.scopes.joined(separator: " "),
+                    client.redirectURIs.joined(separator: " "), Timestamp.now().microseconds,
+                ])
+        }
+    }
+
+    // MARK: Authorization codes
+
+    struct AuthorizationCode: Sendable {
+        var clientID: String
+        var redirectURI: String
+        var uid: String
+        var scope: String
+        var codeChallenge: String
+        var nonce: String?
+        var authTime: Timestamp
+    }
+
+    enum CodeRedemption: Sendable {
+        case valid(AuthorizationCode)
+        /// Used before: the tokens issued from it are revoked (RFC 6749 §4.1.2).
+        case reused
+        case invalid
+    }
+
+    func storeCode(_ code: String, _ grant: AuthorizationCode, lifetimeSeconds: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO authorization_codes (hash, client_id, redirect_uri, uid, scope, code_challenge, nonce, auth_time, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Data(Self.digest(code)), grant.clientID, grant.redirectURI, grant.uid, grant.scope, grant.codeChallenge, grant.nonce,
+                    grant.authTime.microseconds, Timestamp.now().microseconds + lifetimeSeconds * 1_000_000,
+                ])
+        }
+    }
+
+    /// Spends an authorization code, once. `family` is the refresh-token family the tokens will belong to,
+    /// recorded so that a second use of the code can revoke them.
+    func redeemCode(_ code: String, family: String) async throws -> CodeRedemption {
+        try await pool.write { db in
+            let hash = Data(Self.digest(code))
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM authorization_codes WHERE hash = ?", arguments: [hash]) else {
+                return .invalid
+            }
+            if row["used"] as Bool {
+                if let family = row["family"] as String? {
+                    try db.execute(sql: "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", arguments: [family])
+                }
+                return .reused
+            }
+            guard (row["expires_at"] as Int64) >= Timestamp.now().microseconds else { return .invalid }
+            try db.execute(sql: "UPDATE authorization_codes SET used = 1, family = ? WHERE hash = ?", arguments: [family, hash])
+            return .valid(
+                AuthorizationCode(
+                    clientID: row["client_id"], redirectURI: row["redirect_uri"], uid: row["uid"], scope: row["scope"],
+                    codeChallenge: row["code_challenge"], nonce: row["nonce"], authTime: Timestamp(microseconds: row["auth_time"])))
+        }
+    }
+
+    /// Whether a refresh token is live (not spent, revoked or expired), and its session: for introspection.
+    func refreshSession(_ token: String) async throws -> Session? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE hash = ?", arguments: [Data(Self.digest(token))]),
+                !(row["spent"] as Bool), !(row["revoked"] as Bool), (row["expires_at"] as Int64) >= Timestamp.now().microseconds
+            else { return nil }
+            return Session(family: row["family"], uid: row["uid"], authTime: Timestamp(microseconds: row["auth_time"]))
+        }
+    }
+
+    /// Revokes the family of a refresh token (RFC 7009); false if the token is unknown.
+    func revokeRefreshToken(_ token: String) async throws -> Bool {
+        try await pool.write { db in
+            guard let family = try String.fetchOne(
+                db, sql: "SELECT family FROM refresh_tokens WHERE hash = ?", arguments: [Data(Self.digest(token))])
+            else { return false }
+            try db.execute(sql: "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", arguments: [family])
+            return true
         }
     }
 }

@@ -86,8 +86,14 @@ struct AccessClaims: JWTPayload, Equatable {
 /// database; rotation adds a new signing key and keeps the old ones for verification until their tokens expire.
 final class TokenService: Sendable {
     let store: AuthStore
-    let issuer: String
     let audience: String
+    private let issuerBox: Mutex<String>
+
+    /// The `iss` of issued tokens and of the OAuth metadata: the server's public URL.
+    var issuer: String {
+        get { issuerBox.withLock { $0 } }
+        set { issuerBox.withLock { $0 = newValue } }
+    }
     /// Access tokens live this long (at most an hour).
     let lifetimeSeconds: Int64
     private let keys = JWTKeyCollection()
@@ -99,7 +105,7 @@ final class TokenService: Sendable {
 
     init(store: AuthStore, issuer: String, audience: String, lifetimeSeconds: Int64 = 3600) {
         self.store = store
-        self.issuer = issuer
+        self.issuerBox = Mutex(issuer)
         self.audience = audience
         self.lifetimeSeconds = min(lifetimeSeconds, 3600)
     }
@@ -149,8 +155,8 @@ final class TokenService: Sendable {
 
     var currentKeyID: String { state.withLock { $0.current } }
 
-    /// Signs claims with the current key.
-    func sign(_ claims: AccessClaims) async throws -> String {
+    /// Signs claims (an access or an ID token) with the current key.
+    func sign(_ claims: some JWTPayload) async throws -> String {
         let kid = currentKeyID
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }

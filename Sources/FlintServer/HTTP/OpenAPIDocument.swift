@@ -175,10 +175,11 @@ enum OpenAPIDocument {
             },
             "/v1/auth/token": {
               "post": {
-                "summary": "OAuth 2.0 token endpoint (RFC 6749): grant_type refresh_token (rotates the refresh token; a reused one revokes its family) or client_credentials (HTTP Basic or form credentials)",
+                "summary": "OAuth 2.0 token endpoint (RFC 6749): grant_type authorization_code (with code_verifier, PKCE S256; an id_token when openid was asked), refresh_token (rotates the refresh token; a reused one revokes its family) or client_credentials (HTTP Basic or form credentials)",
                 "operationId": "token",
                 "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["grant_type"], "properties": {
-                  "grant_type": {"enum": ["refresh_token", "client_credentials"]}, "refresh_token": {"type": "string"},
+                  "grant_type": {"enum": ["authorization_code", "refresh_token", "client_credentials"]}, "refresh_token": {"type": "string"},
+                  "code": {"type": "string"}, "redirect_uri": {"type": "string"}, "code_verifier": {"type": "string"},
                   "client_id": {"type": "string"}, "client_secret": {"type": "string"}, "scope": {"type": "string"}}}}}},
                 "responses": {
                   "200": {"description": "Tokens", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
@@ -234,6 +235,85 @@ enum OpenAPIDocument {
                 "security": [{"bearer": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/auth/authorize": {
+              "get": {
+                "summary": "OAuth 2.0 authorization endpoint (code flow, PKCE S256 required): shows the sign-in and consent page",
+                "operationId": "authorizePage",
+                "parameters": [
+                  {"name": "response_type", "in": "query", "required": true, "schema": {"const": "code"}},
+                  {"name": "client_id", "in": "query", "required": true, "schema": {"type": "string"}},
+                  {"name": "redirect_uri", "in": "query", "required": true, "schema": {"type": "string"}, "description": "Must equal a registered redirect URI exactly"},
+                  {"name": "code_challenge", "in": "query", "required": true, "schema": {"type": "string"}},
+                  {"name": "code_challenge_method", "in": "query", "required": true, "schema": {"const": "S256"}},
+                  {"name": "scope", "in": "query", "schema": {"type": "string", "default": "openid"}},
+                  {"name": "state", "in": "query", "schema": {"type": "string"}},
+                  {"name": "nonce", "in": "query", "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {"description": "The sign-in page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                  "302": {"description": "Back to the app with error and state"},
+                  "400": {"description": "Unknown client or unregistered redirect URI (shown, never redirected)", "content": {"text/html": {"schema": {"type": "string"}}}}
+                }
+              },
+              "post": {
+                "summary": "The sign-in page's form: email, password and the authorization request; redirects back with code and state",
+                "operationId": "authorize",
+                "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+                "responses": {
+                  "302": {"description": "Back to the app with code and state"},
+                  "200": {"description": "The sign-in page again, with the error", "content": {"text/html": {"schema": {"type": "string"}}}},
+                  "400": {"description": "Unknown client or unregistered redirect URI", "content": {"text/html": {"schema": {"type": "string"}}}}
+                }
+              }
+            },
+            "/v1/auth/revoke": {
+              "post": {
+                "summary": "Token revocation (RFC 7009): a refresh token and every token of its sign-in; always 200",
+                "operationId": "revoke",
+                "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}, "token_type_hint": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "Revoked (or unknown)"}, "400": {"$ref": "#/components/responses/OAuthError"}}
+              }
+            },
+            "/v1/auth/introspect": {
+              "post": {
+                "summary": "Token introspection (RFC 7662), for confidential clients",
+                "operationId": "introspect",
+                "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}}}},
+                "responses": {
+                  "200": {"description": "Whether the token is active, and its claims", "content": {"application/json": {"schema": {"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}}}},
+                  "400": {"$ref": "#/components/responses/OAuthError"},
+                  "401": {"$ref": "#/components/responses/OAuthError"}
+                }
+              }
+            },
+            "/.well-known/oauth-authorization-server": {
+              "get": {"summary": "OAuth 2.0 authorization server metadata (RFC 8414)", "operationId": "oauthMetadata",
+                "responses": {"200": {"description": "Metadata", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            },
+            "/.well-known/openid-configuration": {
+              "get": {"summary": "OpenID Connect discovery", "operationId": "openidConfiguration",
+                "responses": {"200": {"description": "Metadata", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            },
+            "/v1/admin/clients": {
+              "get": {
+                "summary": "OAuth clients (admin scope)", "operationId": "adminListClients", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The clients", "content": {"application/json": {"schema": {"type": "object"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              },
+              "post": {
+                "summary": "Register an OAuth client (admin scope); a confidential client's secret is returned once",
+                "operationId": "adminCreateClient", "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
+                  "name": {"type": "string"}, "redirect_uris": {"type": "array", "items": {"type": "string"}}, "scopes": {"type": "array", "items": {"type": "string"}}, "public": {"type": "boolean"}}}}}},
+                "responses": {"201": {"description": "The client, with client_secret for a confidential one", "content": {"application/json": {"schema": {"type": "object"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/clients/{clientID}": {
+              "parameters": [{"name": "clientID", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "delete": {
+                "summary": "Delete an OAuth client (admin scope)", "operationId": "adminDeleteClient", "security": [{"bearer": []}],
+                "responses": {"204": {"description": "Deleted"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
               }
             },
             "/v1/commit": {
