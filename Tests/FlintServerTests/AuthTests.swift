@@ -220,6 +220,65 @@ import Testing
         }
     }
 
+    @Test func changingThePasswordSignsOutOtherSessions() async throws {
+        try await TestServer.run { http in
+            let first = try await http.send(.post, "/v1/auth/signup", body: #"{"email": "hal@example.com", "password": "correct horse"}"#).json
+            let second = try await http.send(.post, "/v1/auth/signin", body: #"{"email": "hal@example.com", "password": "correct horse"}"#).json
+            let wrong = try await http.send(
+                .post, "/v1/auth/password", body: #"{"currentPassword": "nope nope", "newPassword": "battery staple"}"#,
+                headers: bearer(Self.string(second["access_token"])))
+            #expect(wrong.status == .unauthorized)
+            let changed = try await http.send(
+                .post, "/v1/auth/password", body: #"{"currentPassword": "correct horse", "newPassword": "battery staple"}"#,
+                headers: bearer(Self.string(second["access_token"])))
+            #expect(changed.status == .noContent)
+            func refresh(_ session: JSON) async throws -> HTTPTestClient.Reply {
+                try await http.send(
+                    .post, "/v1/auth/token", body: "grant_type=refresh_token&refresh_token=\(Self.string(session["refresh_token"]) ?? "")",
+                    headers: [.contentType: "application/x-www-form-urlencoded"])
+            }
+            #expect(try await refresh(first).json["error"] == .string("invalid_grant"))
+            #expect(try await refresh(second).status == .ok)
+            #expect(try await http.send(.post, "/v1/auth/signin", body: #"{"email": "hal@example.com", "password": "correct horse"}"#).status == .unauthorized)
+            #expect(try await http.send(.post, "/v1/auth/signin", body: #"{"email": "hal@example.com", "password": "battery staple"}"#).status == .ok)
+        }
+    }
+
+    @Test func adminsListCreateAndDeleteUsersAndRotateKeys() async throws {
+        try await TestServer.run(configure: {
+            $0.adminClientID = "admin"
+            $0.adminClientSecret = "a-long-admin-secret"
+        }) { http in
+            let token = try await http.send(
+                .post, "/v1/auth/token", body: "grant_type=client_credentials&client_id=admin&client_secret=a-long-admin-secret",
+                headers: [.contentType: "application/x-www-form-urlencoded"])
+            let admin = bearer(Self.string(try token.json["access_token"]))
+            for i in 0..<5 {
+                let created = try await http.send(.post, "/v1/admin/users", body: #"{"email": "u\#(i)@example.com", "password": "correct horse"}"#, headers: admin)
+                #expect(created.status == .created)
+            }
+            var uids: [String] = []
+            var pageToken: String? = nil
+            repeat {
+                let page = try await http.send(.get, "/v1/admin/users?pageSize=2" + (pageToken.map { "&pageToken=\($0)" } ?? ""), headers: admin).json
+                for i in 0..<(page["users"]?.arrayCount ?? 0) { uids.append(Self.string(page["users"]?[i]?["uid"]) ?? "") }
+                pageToken = Self.string(page["nextPageToken"])
+            } while pageToken != nil
+            #expect(uids.count == 5)
+            #expect(uids == uids.sorted())
+            #expect(try await http.send(.delete, "/v1/admin/users/\(uids[0])", headers: admin).status == .noContent)
+            #expect(try await http.send(.get, "/v1/admin/users/\(uids[0])", headers: admin).status == .notFound)
+
+            // Rotation: the admin's old token still works, and new tokens carry the new kid.
+            let rotated = try await http.send(.post, "/v1/admin/keys/rotate", headers: admin)
+            let kid = try #require(Self.string(try rotated.json["kid"]))
+            #expect(try await http.send(.get, "/v1/admin/users/\(uids[1])", headers: admin).status == .ok)
+            let fresh = try await http.send(.post, "/v1/auth/signin", body: #"{"email": "u1@example.com", "password": "correct horse"}"#).json
+            #expect(try Self.claims(ofHeader: try #require(Self.string(fresh["access_token"])))["kid"] == .string(kid))
+            #expect(try await http.send(.get, "/.well-known/jwks.json").json["keys"]?.arrayCount == 2)
+        }
+    }
+
     @Test func pyJWTVerifiesAnAccessTokenWithTheJWKS() async throws {
         try await TestServer.run { http in
             let session = try await http.send(.post, "/v1/auth/anonymous").json

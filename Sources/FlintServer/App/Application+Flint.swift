@@ -114,6 +114,8 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
         addressLimiter: RateLimiter(limit: configuration.signInLimitPerMinute * 10, windowSeconds: 60),
         minimumPasswordLength: configuration.passwordMinimumLength, maximumBodySize: configuration.maximumBodySize
     ).addRoutes(to: router)
-    AdminController(store: parts.authStore, hasher: parts.hasher, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    AdminController(
+        store: parts.authStore, tokens: parts.tokens, hasher: parts.hasher, minimumPasswordLength: configuration.passwordMinimumLength,
+        maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     return router
 }

@@ -5,11 +5,58 @@ import Hummingbird
 /// `/v1/admin/users/…`: for service accounts with the `admin` scope.
 struct AdminController: Sendable {
     let store: AuthStore
+    let tokens: TokenService
     let hasher: PasswordHasher
+    let minimumPasswordLength: Int
     let maximumBodySize: Int
 
     func addRoutes(to router: Router<FlintRequestContext>) {
         addClientRoutes(to: router)
+        router.get("/v1/admin/users") { request, context in
+            try Self.requireAdmin(context)
+            let parameters = request.uri.queryParameters
+            var pageSize = 100
+            if let text = parameters["pageSize"] {
+                guard let size = Int(text), (1...1000).contains(size) else {
+                    throw FlintError.invalidArgument("pageSize must be an integer from 1 to 1000")
+                }
+                pageSize = size
+            }
+            let after = parameters["pageToken"].map(String.init)
+            var users = try await store.users(after: after, limit: pageSize + 1)
+            var answer: [String: JSON] = [:]
+            if users.count > pageSize {
+                users.removeLast(users.count - pageSize)
+                answer["nextPageToken"] = .string(users[users.count - 1].uid)
+            }
+            answer["users"] = .array(users.map(\.json))
+            return JSON.object(answer)
+        }
+        router.post("/v1/admin/users") { request, context in
+            try Self.requireAdmin(context)
+            let body = try JSONObject(try await request.json(limit: maximumBodySize), context: "body")
+            try body.allowOnly(["email", "password", "disabled"])
+            let email = try AuthController.normalizedEmail(try body.string("email"))
+            var hash: String? = nil
+            if let password = try body.optionalString("password") {
+                try AuthController.checkPolicy(password, minimumLength: minimumPasswordLength)
+                hash = try hasher.hash(password)
+            }
+            let user = try await store.createUser(email: email, passwordHash: hash, provider: "password")
+            if try body.optionalBool("disabled") == true { _ = try await store.setDisabled(uid: user.uid, true) }
+            return Response.json(try await store.user(uid: user.uid)?.json ?? user.json, status: .created)
+        }
+        router.delete("/v1/admin/users/{uid}") { _, context in
+            try Self.requireAdmin(context)
+            let uid = try context.parameters.require("uid")
+            guard try await store.deleteUser(uid: uid) else { throw FlintError.notFound("no user \(uid)") }
+            return Response(status: .noContent)
+        }
+        router.post("/v1/admin/keys/rotate") { _, context in
+            try Self.requireAdmin(context)
+            try await tokens.rotate()
+            return JSON.object(["kid": .string(tokens.currentKeyID)])
+        }
         router.get("/v1/admin/users/{uid}") { _, context in
             try Self.requireAdmin(context)
             return try await self.user(context).json

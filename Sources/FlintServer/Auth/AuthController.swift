@@ -23,6 +23,7 @@ struct AuthController: Sendable {
         router.post("/v1/auth/token") { request, context in try await self.token(request, context) }
         router.post("/v1/auth/signout") { _, context in try await self.signOut(context) }
         router.get("/v1/auth/userinfo") { _, context in try await self.userInfo(context) }
+        router.post("/v1/auth/password") { request, context in try await self.changePassword(request, context) }
         router.get("/.well-known/jwks.json") { _, _ in
             Response.json(tokens.jwks, headers: [.cacheControl: "public, max-age=300"])
         }
@@ -96,6 +97,23 @@ struct AuthController: Sendable {
     func signOut(_ context: FlintRequestContext) async throws -> Response {
         guard let identity = context.identity else { throw FlintError(.unauthenticated, "sign out needs the session's access token") }
         if let session = identity.session { try await store.revokeFamily(session) }
+        return Response(status: .noContent)
+    }
+
+    /// Changes the signed-in user's password (the current one is required) and signs out every other session.
+    func changePassword(_ request: Request, _ context: FlintRequestContext) async throws -> Response {
+        guard let identity = context.identity else { throw FlintError(.unauthenticated, "changing the password needs an access token") }
+        let body = try JSONObject(try await request.json(limit: maximumBodySize), context: "body")
+        try body.allowOnly(["currentPassword", "newPassword"])
+        let current = try body.string("currentPassword")
+        let new = try body.string("newPassword")
+        try checkPolicy(new)
+        guard let user = try await store.user(uid: identity.uid), let hash = user.passwordHash else {
+            throw FlintError.failedPrecondition("this account has no password; sign up with one first")
+        }
+        guard hasher.verify(current, against: hash) else { throw FlintError(.unauthenticated, "the current password is wrong") }
+        try await store.setPasswordHash(uid: user.uid, hash: try hasher.hash(new))
+        try await store.revokeSessions(uid: user.uid, keeping: identity.session)
         return Response(status: .noContent)
     }
 
@@ -202,9 +220,14 @@ struct AuthController: Sendable {
 
     var decoyHash: String { Self.decoys.hash(for: hasher) }
 
-    private func checkPolicy(_ password: String) throws(FlintError) {
-        guard password.count >= minimumPasswordLength else {
-            throw .invalidArgument("the password must have at least \(minimumPasswordLength) characters")
+    func checkPolicy(_ password: String) throws(FlintError) {
+        try Self.checkPolicy(password, minimumLength: minimumPasswordLength)
+    }
+
+    /// The password policy: a configurable minimum length, at most 1024 bytes.
+    static func checkPolicy(_ password: String, minimumLength: Int) throws(FlintError) {
+        guard password.count >= minimumLength else {
+            throw .invalidArgument("the password must have at least \(minimumLength) characters")
         }
         guard password.utf8.count <= 1024 else { throw .invalidArgument("the password must be at most 1024 bytes") }
     }

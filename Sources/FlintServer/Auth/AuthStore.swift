@@ -154,6 +154,32 @@ final class AuthStore: Sendable {
         }
     }
 
+    /// Users in uid order, after `uid` (exclusive), at most `limit`.
+    func users(after uid: String?, limit: Int) async throws -> [User] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM users WHERE uid > ? ORDER BY uid LIMIT ?", arguments: [uid ?? "", limit]
+            ).map(Self.user(from:))
+        }
+    }
+
+    /// Deletes a user and every refresh token of theirs; false if there was no such user.
+    func deleteUser(uid: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM refresh_tokens WHERE uid = ?", arguments: [uid])
+            try db.execute(sql: "DELETE FROM users WHERE uid = ?", arguments: [uid])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Revokes every refresh-token family of a user except `keeping` (the session that asked).
+    func revokeSessions(uid: String, keeping family: String?) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE refresh_tokens SET revoked = 1 WHERE uid = ? AND family != ?", arguments: [uid, family ?? ""])
+        }
+    }
+
     func setClaims(uid: String, _ claims: [String: JSON]) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "UPDATE users SET claims = ? WHERE uid = ?", arguments: [JSON.object(claims).text, uid])

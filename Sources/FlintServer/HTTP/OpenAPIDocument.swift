@@ -219,6 +219,12 @@ enum OpenAPIDocument {
                 "security": [{"bearer": []}],
                 "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
               },
+              "delete": {
+                "summary": "Delete a user and revoke their tokens (admin scope)",
+                "operationId": "adminDeleteUser",
+                "security": [{"bearer": []}],
+                "responses": {"204": {"description": "Deleted"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              },
               "patch": {
                 "summary": "Disable or enable a user (admin scope); disabling revokes the user's refresh tokens",
                 "operationId": "adminUpdateUser",
@@ -314,6 +320,34 @@ enum OpenAPIDocument {
               "delete": {
                 "summary": "Delete an OAuth client (admin scope)", "operationId": "adminDeleteClient", "security": [{"bearer": []}],
                 "responses": {"204": {"description": "Deleted"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/auth/password": {
+              "post": {
+                "summary": "Change the signed-in user's password; every other session is signed out",
+                "operationId": "changePassword",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["currentPassword", "newPassword"], "additionalProperties": false, "properties": {"currentPassword": {"type": "string"}, "newPassword": {"type": "string"}}}}}},
+                "responses": {"204": {"description": "Changed"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "412": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/users": {
+              "get": {
+                "summary": "Users in uid order, a page at a time (admin scope)", "operationId": "adminListUsers", "security": [{"bearer": []}],
+                "parameters": [{"name": "pageSize", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}, {"name": "pageToken", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "A page of users", "content": {"application/json": {"schema": {"type": "object", "required": ["users"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "nextPageToken": {"type": "string"}}}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              },
+              "post": {
+                "summary": "Create an email/password user (admin scope)", "operationId": "adminCreateUser", "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email"], "additionalProperties": false, "properties": {"email": {"type": "string"}, "password": {"type": "string"}, "disabled": {"type": "boolean"}}}}}},
+                "responses": {"201": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/keys/rotate": {
+              "post": {
+                "summary": "Start signing with a new key (admin scope); old keys keep verifying until their tokens expire",
+                "operationId": "adminRotateKeys", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The new key id", "content": {"application/json": {"schema": {"type": "object", "properties": {"kid": {"type": "string"}}}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
               }
             },
             "/v1/commit": {
