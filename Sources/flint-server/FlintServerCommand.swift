@@ -28,6 +28,7 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Sign-in attempts per account per minute (FLINT_SIGNIN_LIMIT). Default 10.") var signinLimit: String?
     @Option(help: "Service account with the admin scope, ensured at start-up (FLINT_ADMIN_CLIENT_ID).") var adminClientId: String?
     @Option(help: "Its secret, at least 16 characters (FLINT_ADMIN_CLIENT_SECRET); prefer the variable.") var adminClientSecret: String?
+    @Option(help: "External sign-in providers, a JSON array (FLINT_AUTH_PROVIDERS); see sdk-docs/auth.md.") var authProviders: String?
 
     func run() async throws {
         var configuration = FlintServer.Configuration()
@@ -47,6 +48,7 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_SIGNIN_LIMIT"] = signinLimit
         flags["FLINT_ADMIN_CLIENT_ID"] = adminClientId
         flags["FLINT_ADMIN_CLIENT_SECRET"] = adminClientSecret
+        flags["FLINT_AUTH_PROVIDERS"] = authProviders
         do {
             try configuration.apply(environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch {

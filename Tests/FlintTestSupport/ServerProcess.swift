@@ -1,7 +1,7 @@
 public import Foundation
-public import Hummingbird
+import Hummingbird
 public import HummingbirdTesting
-public import NIOCore
+import NIOCore
 
 /// The real `flint-server` executable, started as a child process on a port chosen by the OS.
 /// For tests that must kill the server (`kill -9`) or signal it (SIGTERM).

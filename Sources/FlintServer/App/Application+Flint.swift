@@ -108,11 +108,14 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
         store: parts.store, hub: parts.hub, tokens: parts.tokens, maximumFrameSize: configuration.maximumBodySize,
         maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes
     ).addRoutes(to: router)
-    AuthController(
+    let auth = AuthController(
         store: parts.authStore, tokens: parts.tokens, hasher: parts.hasher,
         accountLimiter: RateLimiter(limit: configuration.signInLimitPerMinute, windowSeconds: 60),
         addressLimiter: RateLimiter(limit: configuration.signInLimitPerMinute * 10, windowSeconds: 60),
-        minimumPasswordLength: configuration.passwordMinimumLength, maximumBodySize: configuration.maximumBodySize
+        minimumPasswordLength: configuration.passwordMinimumLength, maximumBodySize: configuration.maximumBodySize)
+    auth.addRoutes(to: router)
+    ProviderController(
+        auth: auth, providers: Dictionary(configuration.authProviders.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     ).addRoutes(to: router)
     AdminController(
         store: parts.authStore, tokens: parts.tokens, hasher: parts.hasher, minimumPasswordLength: configuration.passwordMinimumLength,

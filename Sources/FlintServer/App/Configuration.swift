@@ -1,3 +1,4 @@
+import FlintCore
 public import Logging
 
 /// Every setting of the server, with a default that runs on one machine.
@@ -40,6 +41,8 @@ public struct Configuration: Sendable {
     /// The service account ensured at start-up, with the `admin` scope (`FLINT_ADMIN_CLIENT_ID`, `FLINT_ADMIN_CLIENT_SECRET`).
     public var adminClientID: String? = nil
     public var adminClientSecret: String? = nil
+    /// External identity providers users may sign in with (`FLINT_AUTH_PROVIDERS`, a JSON array; see sdk-docs/auth.md).
+    public var authProviders: [ExternalProvider] = []
 
     public init() {}
 
@@ -60,6 +63,7 @@ public struct Configuration: Sendable {
         ("FLINT_SIGNIN_LIMIT", "--signin-limit", "sign-in attempts per account per minute"),
         ("FLINT_ADMIN_CLIENT_ID", "--admin-client-id", "service account with the admin scope, ensured at start-up"),
         ("FLINT_ADMIN_CLIENT_SECRET", "--admin-client-secret", "its secret"),
+        ("FLINT_AUTH_PROVIDERS", "--auth-providers", "external sign-in providers, a JSON array"),
     ]
 
     /// Applies `FLINT_*` variables, then the given flag values (keyed by variable name), validating each.
@@ -111,6 +115,13 @@ public struct Configuration: Sendable {
         adminClientSecret = values["FLINT_ADMIN_CLIENT_SECRET"] ?? adminClientSecret
         if (adminClientID == nil) != (adminClientSecret == nil) {
             throw ConfigurationError("set both FLINT_ADMIN_CLIENT_ID and FLINT_ADMIN_CLIENT_SECRET, or neither")
+        }
+        if let text = values["FLINT_AUTH_PROVIDERS"] {
+            do {
+                authProviders = try ExternalProvider.parse(text)
+            } catch {
+                throw ConfigurationError(error.message)
+            }
         }
         if let secret = adminClientSecret, secret.count < 16 {
             throw ConfigurationError("FLINT_ADMIN_CLIENT_SECRET must have at least 16 characters")

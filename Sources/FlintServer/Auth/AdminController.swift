@@ -93,15 +93,7 @@ struct AdminController: Sendable {
             try Self.requireAdmin(context)
             let body = try JSONObject(try await request.json(limit: maximumBodySize), context: "body")
             try body.allowOnly(["name", "redirect_uris", "scopes", "public"])
-            let redirectURIs = try Self.strings(body, "redirect_uris")
-            for uri in redirectURIs {
-                guard let url = URLComponents(string: uri), let scheme = url.scheme, url.fragment == nil,
-                    scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "[::1]"].contains(url.host ?? "")) || !["http", "https"].contains(scheme)
-                else {
-                    throw FlintError.invalidArgument(
-                        "redirect URI \(uri) must be absolute, without a fragment, and https (http only on loopback)")
-                }
-            }
+            let redirectURIs = try Self.redirectURIs(body)
             let scopes = try Self.strings(body, "scopes")
             let isPublic = try body.optionalBool("public") ?? false
             if isPublic, scopes.contains("admin") { throw FlintError.invalidArgument("a public client cannot have the admin scope") }
@@ -118,12 +110,37 @@ struct AdminController: Sendable {
             try Self.requireAdmin(context)
             return JSON.object(["clients": .array(try await store.clients().map(\.json))])
         }
+        router.patch("/v1/admin/clients/{clientID}") { request, context in
+            try Self.requireAdmin(context)
+            let id = try context.parameters.require("clientID")
+            guard var client = try await store.client(id: id) else { throw FlintError.notFound("no client \(id)") }
+            let body = try JSONObject(try await request.json(limit: maximumBodySize), context: "body")
+            try body.allowOnly(["name", "redirect_uris"])
+            if body["redirect_uris"] != nil { client.redirectURIs = try Self.redirectURIs(body) }
+            if let name = try body.optionalString("name") { client.name = name }
+            try await store.putClient(client)
+            return client.json
+        }
         router.delete("/v1/admin/clients/{clientID}") { _, context in
             try Self.requireAdmin(context)
             let id = try context.parameters.require("clientID")
             guard try await store.deleteClient(id: id) else { throw FlintError.notFound("no client \(id)") }
             return Response(status: .noContent)
         }
+    }
+
+    /// Redirect URIs: absolute, without a fragment, https (or http on loopback, or an app's own scheme).
+    private static func redirectURIs(_ body: JSONObject) throws(FlintError) -> [String] {
+        let uris = try strings(body, "redirect_uris")
+        for uri in uris {
+            guard let url = URLComponents(string: uri), let scheme = url.scheme, url.fragment == nil,
+                scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "[::1]"].contains(url.host ?? ""))
+                    || !["http", "https"].contains(scheme)
+            else {
+                throw FlintError.invalidArgument("redirect URI \(uri) must be absolute, without a fragment, and https (http only on loopback)")
+            }
+        }
+        return uris
     }
 
     private static func strings(_ body: JSONObject, _ key: String) throws(FlintError) -> [String] {

@@ -124,6 +124,11 @@ extension AuthController {
         } catch let limited as RetryLater {
             return Self.signInForm(authorization, error: "Too many attempts; try again in \(limited.seconds) seconds.")
         }
+        return try await issueCode(for: user, authorization)
+    }
+
+    /// Ends an authorization request for a signed-in user: a one-time code, sent back to the app with its state.
+    func issueCode(for user: AuthStore.User, _ authorization: AuthorizationRequest) async throws -> Response {
         let code = Self.randomToken()
         try await store.storeCode(
             code,

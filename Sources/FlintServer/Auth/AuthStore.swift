@@ -66,7 +66,83 @@ final class AuthStore: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("auth-v2-providers") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE identities (
+                        provider TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        uid TEXT NOT NULL,
+                        PRIMARY KEY (provider, subject)
+                    );
+                    CREATE TABLE provider_states (
+                        hash BLOB PRIMARY KEY,
+                        provider TEXT NOT NULL,
+                        verifier TEXT NOT NULL,
+                        nonce TEXT NOT NULL,
+                        authorization TEXT NOT NULL,
+                        expires_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
+    }
+
+    // MARK: External identities
+
+    /// The user linked to an external provider's subject, creating (and linking) one on first sign-in.
+    func user(provider: String, subject: String, email: String?) async throws -> User {
+        if let uid = try await pool.read({ db in
+            try String.fetchOne(db, sql: "SELECT uid FROM identities WHERE provider = ? AND subject = ?", arguments: [provider, subject])
+        }), let user = try await user(uid: uid) {
+            return user
+        }
+        // The email is taken by another account: link by subject only, without the email.
+        let free = try await email.asyncFilter { try await self.user(email: $0) == nil }
+        let user = try await createUser(email: free, passwordHash: nil, provider: provider)
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO identities (provider, subject, uid) VALUES (?, ?, ?)", arguments: [provider, subject, user.uid])
+        }
+        return user
+    }
+
+    /// A sign-in with a provider in progress: the PKCE verifier and nonce sent to it, and the app's authorization
+    /// request to finish once the provider answers.
+    struct ProviderState: Sendable {
+        var provider: String
+        var verifier: String
+        var nonce: String
+        /// The app's authorization request, as its query parameters.
+        var authorization: [String: String]
+    }
+
+    func storeProviderState(_ state: String, _ value: ProviderState, lifetimeSeconds: Int64) async throws {
+        let authorization = JSON.object(value.authorization.mapValues(JSON.string)).text
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO provider_states (hash, provider, verifier, nonce, authorization, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    Data(Self.digest(state)), value.provider, value.verifier, value.nonce, authorization,
+                    Timestamp.now().microseconds + lifetimeSeconds * 1_000_000,
+                ])
+            try db.execute(sql: "DELETE FROM provider_states WHERE expires_at < ?", arguments: [Timestamp.now().microseconds])
+        }
+    }
+
+    /// Takes a pending provider sign-in, once.
+    func takeProviderState(_ state: String) async throws -> ProviderState? {
+        try await pool.write { db in
+            let hash = Data(Self.digest(state))
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM provider_states WHERE hash = ?", arguments: [hash]) else { return nil }
+            try db.execute(sql: "DELETE FROM provider_states WHERE hash = ?", arguments: [hash])
+            guard (row["expires_at"] as Int64) >= Timestamp.now().microseconds,
+                case .object(let members) = try JSON(parsing: row["authorization"] as String)
+            else { return nil }
+            return ProviderState(
+                provider: row["provider"], verifier: row["verifier"], nonce: row["nonce"],
+                authorization: members.compactMapValues { if case .string(let s) = $0 { s } else { nil } })
+        }
     }
 
     // MARK: Users
@@ -401,5 +477,13 @@ final class AuthStore: Sendable {
             try db.execute(sql: "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", arguments: [family])
             return true
         }
+    }
+}
+
+extension Optional {
+    /// The wrapped value if it passes an asynchronous test.
+    fileprivate func asyncFilter(_ isIncluded: (Wrapped) async throws -> Bool) async rethrows -> Wrapped? {
+        guard let value = self, try await isIncluded(value) else { return nil }
+        return value
     }
 }

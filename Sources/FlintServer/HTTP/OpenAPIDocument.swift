@@ -317,6 +317,11 @@ enum OpenAPIDocument {
             },
             "/v1/admin/clients/{clientID}": {
               "parameters": [{"name": "clientID", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "patch": {
+                "summary": "Change an OAuth client's name or redirect URIs (admin scope)", "operationId": "adminUpdateClient", "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "redirect_uris": {"type": "array", "items": {"type": "string"}}}}}}},
+                "responses": {"200": {"description": "The client", "content": {"application/json": {"schema": {"type": "object"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              },
               "delete": {
                 "summary": "Delete an OAuth client (admin scope)", "operationId": "adminDeleteClient", "security": [{"bearer": []}],
                 "responses": {"204": {"description": "Deleted"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
@@ -348,6 +353,22 @@ enum OpenAPIDocument {
                 "summary": "Start signing with a new key (admin scope); old keys keep verifying until their tokens expire",
                 "operationId": "adminRotateKeys", "security": [{"bearer": []}],
                 "responses": {"200": {"description": "The new key id", "content": {"application/json": {"schema": {"type": "object", "properties": {"kid": {"type": "string"}}}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/auth/providers/{id}/start": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {
+                "summary": "Sign in with an external provider: takes the parameters of /v1/auth/authorize and redirects to the provider",
+                "operationId": "providerStart",
+                "responses": {"302": {"description": "To the provider's authorization endpoint"}, "400": {"description": "Unknown client or redirect URI", "content": {"text/html": {"schema": {"type": "string"}}}}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/auth/providers/{id}/callback": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {
+                "summary": "The provider's redirect back: verifies the provider's answer, links the user, and sends the app a Flint authorization code",
+                "operationId": "providerCallback",
+                "responses": {"302": {"description": "To the app's redirect URI with code and state (or error)"}, "400": {"description": "Unknown or expired sign-in", "content": {"text/html": {"schema": {"type": "string"}}}}, "404": {"$ref": "#/components/responses/Error"}}
               }
             },
             "/v1/commit": {
