@@ -2,6 +2,7 @@ import FlintCore
 @testable import FlintServer
 import FlintTestSupport
 import Foundation
+import GRDB
 import Hummingbird
 import Testing
 
@@ -277,6 +278,24 @@ import Testing
             #expect(try Self.claims(ofHeader: try #require(Self.string(fresh["access_token"])))["kid"] == .string(kid))
             #expect(try await http.send(.get, "/.well-known/jwks.json").json["keys"]?.arrayCount == 2)
         }
+    }
+
+    @Test func aHashMadeWithAnOlderCostIsUpgradedAtSignIn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func storedHash() async throws -> String? {
+            let pool = try DatabasePool(path: directory.path + "/flint.sqlite")
+            return try await pool.read { db in try String.fetchOne(db, sql: "SELECT password_hash FROM users") }
+        }
+        let old = try await ServerProcess(dataDirectory: directory.path, arguments: ["--password-cost", "8"])
+        #expect(try await old.http.send(.post, "/v1/auth/signup", body: #"{"email": "joy@example.com", "password": "correct horse"}"#).status == .created)
+        try await old.stop(signal: SIGTERM)
+        #expect(try await storedHash()?.hasPrefix("$scrypt$ln=8,") == true)
+
+        let new = try await ServerProcess(dataDirectory: directory.path, arguments: ["--password-cost", "10"])
+        #expect(try await new.http.send(.post, "/v1/auth/signin", body: #"{"email": "joy@example.com", "password": "correct horse"}"#).status == .ok)
+        try await new.stop(signal: SIGTERM)
+        #expect(try await storedHash()?.hasPrefix("$scrypt$ln=10,") == true)
     }
 
     @Test func pyJWTVerifiesAnAccessTokenWithTheJWKS() async throws {

@@ -15,14 +15,14 @@ public final class ServerProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flint-server")
     }
 
-    /// Starts the server on `dataDirectory` and waits until it says where it listens.
-    public init(dataDirectory: String) async throws {
+    /// Starts the server on `dataDirectory` (with more flags, if given) and waits until it says where it listens.
+    public init(dataDirectory: String, arguments extra: [String] = []) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
             throw ServerProcessError("flint-server is not at \(Self.executable.path); build it with `swift build --build-tests`")
         }
         let output = Pipe()
         process.executableURL = Self.executable
-        process.arguments = ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"]
+        process.arguments = ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"] + extra
         process.standardOutput = output
         try process.run()
         let line = try await Self.firstLine(containing: "listening on", from: output.fileHandleForReading)
