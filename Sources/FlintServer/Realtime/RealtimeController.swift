@@ -53,22 +53,22 @@ struct RealtimeController: Sendable {
         }
         connection.enqueue(ServerMessage.hello(sequence: hub.sequence, connectionID: id))
         try await withGracefulShutdownHandler {
+            // The writer is a child task; this task reads (one task fewer per connection keeps idle sockets small).
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await Self.write(connection, to: outbound) }
-                group.addTask {
-                    // Who the client is; `auth` messages replace it (a refreshed token) without touching targets.
-                    var identity = identity
-                    do {
-                        for try await message in inbound.messages(maxSize: maximumFrameSize) {
-                            await self.handle(message, on: connection, identity: &identity, logger: logger)
-                            if connection.isClosing { break }
-                        }
-                    } catch {
-                        logger.debug("realtime connection ended", metadata: ["error": "\(error)"])
+                // Who the client is; `auth` messages replace it (a refreshed token) without touching targets.
+                var identity = identity
+                do {
+                    for try await message in inbound.messages(maxSize: maximumFrameSize) {
+                        await self.handle(message, on: connection, identity: &identity, logger: logger)
+                        if connection.isClosing { break }
                     }
-                    // The client is gone (or closing): stop writing too.
-                    connection.close(.goingAway)
+                } catch {
+                    logger.debug("realtime connection ended", metadata: ["error": "\(error)"])
                 }
+                // The client is gone, or the connection is closing: let the writer send what is queued (or the
+                // close frame), then end.
+                connection.close(.goingAway)
                 try await group.next()
                 group.cancelAll()
             }

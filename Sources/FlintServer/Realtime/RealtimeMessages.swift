@@ -153,12 +153,7 @@ enum ServerMessage {
         sequence: Int64, commitTime: Timestamp, targets: [(targetID: Int64, changes: [TargetChange])], replay: Bool,
         cache: inout DocumentJSONCache
     ) -> [UInt8] {
-        var out: [UInt8] = []
-        out += #"{"type":"changes","sequence":"#.utf8
-        out += String(sequence).utf8
-        out += #","commitTime":""#.utf8
-        out += commitTime.description.utf8
-        out += "\"".utf8
+        var out = cache.header(sequence: sequence, commitTime: commitTime)
         if replay { out += #","replay":true"#.utf8 }
         out += #","targets":["#.utf8
         for (t, target) in targets.enumerated() {
@@ -190,9 +185,23 @@ enum ServerMessage {
     }
 }
 
-/// Each document's JSON, encoded once however many messages carry it.
+/// Each document's JSON, and each commit's message header, encoded once however many messages carry them.
 struct DocumentJSONCache {
     private var encoded: [DocumentPath: (version: Int64, bytes: [UInt8])] = [:]
+    private var headers: [Int64: [UInt8]] = [:]
+
+    /// `{"type":"changes","sequence":…,"commitTime":"…"` of one commit.
+    mutating func header(sequence: Int64, commitTime: Timestamp) -> [UInt8] {
+        if let hit = headers[sequence] { return hit }
+        var out: [UInt8] = []
+        out += #"{"type":"changes","sequence":"#.utf8
+        out += String(sequence).utf8
+        out += #","commitTime":""#.utf8
+        out += commitTime.description.utf8
+        out += "\"".utf8
+        headers[sequence] = out
+        return out
+    }
 
     mutating func bytes(of document: Document) -> [UInt8] {
         if let hit = encoded[document.path], hit.version == document.version { return hit.bytes }

@@ -143,15 +143,16 @@ final class SubscriptionHub: ChangeObserver, Sendable {
                 }
                 for change in batch.changes {
                     for key in state.candidates(for: change) {
-                        guard var target = state.targets[key], target.since < batch.sequence else { continue }
-                        let wasHeld = target.memberPaths.contains(change.path)
-                        let changes = target.apply(change)
-                        state.updateHolders(key, path: change.path, wasHeld: wasHeld, isHeld: target.memberPaths.contains(change.path))
+                        guard let since = state.targets[key]?.since, since < batch.sequence else { continue }
+                        // Mutated in place: copying a target out would copy the documents it holds on every commit.
+                        let wasHeld = state.targets[key]!.memberPaths.contains(change.path)
+                        let changes = state.targets[key]!.apply(change)
+                        let isHeld = state.targets[key]!.memberPaths.contains(change.path)
+                        state.updateHolders(key, path: change.path, wasHeld: wasHeld, isHeld: isHeld)
                         for case .removed(let path) in changes where path != change.path {
                             state.updateHolders(key, path: path, wasHeld: true, isHeld: false)
                         }
-                        if target.needsRefill { refills.insert(key) }
-                        state.targets[key] = target
+                        if state.targets[key]!.needsRefill { refills.insert(key) }
                         add(key, changes)
                     }
                 }
@@ -159,14 +160,12 @@ final class SubscriptionHub: ChangeObserver, Sendable {
                 // and its difference travels with that commit.
                 if index == batches.count - 1 {
                     for key in refills {
-                        guard var target = state.targets[key], case .query(let query) = target.target else { continue }
-                        guard let documents = try? read(query) else { continue }
-                        let before = Set(target.memberPaths)
-                        let changes = target.refill(with: documents)
-                        let after = Set(target.memberPaths)
+                        guard case .query(let query)? = state.targets[key]?.target, let documents = try? read(query) else { continue }
+                        let before = Set(state.targets[key]!.memberPaths)
+                        let changes = state.targets[key]!.refill(with: documents)
+                        let after = Set(state.targets[key]!.memberPaths)
                         for path in before.subtracting(after) { state.updateHolders(key, path: path, wasHeld: true, isHeld: false) }
                         for path in after.subtracting(before) { state.updateHolders(key, path: path, wasHeld: false, isHeld: true) }
-                        state.targets[key] = target
                         add(key, changes)
                     }
                 }
