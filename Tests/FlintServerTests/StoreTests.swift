@@ -27,6 +27,15 @@ func withStore<T: Sendable>(_ body: @Sendable (SQLiteDocumentStore) async throws
         Write(path: try DocumentPath(path), operation: .set(data: data, merge: false))
     }
 
+    @Test func theWriterSyncsEveryCommit() async throws {
+        try await withStore { store in
+            // 2 is FULL: WAL mode with NORMAL would acknowledge commits that a power cut can still lose.
+            #expect(try await store.writerSynchronousMode() == 2)
+            _ = try await store.commit(try Commit(writes: [try set("a/1", [:])]))
+            #expect(try await store.writerSynchronousMode() == 2)
+        }
+    }
+
     @Test func theChangeLogRecordsEveryCommitInSequenceWithTheDocumentsAfterIt() async throws {
         try await withStore { store in
             _ = try await store.commit(try Commit(writes: [try set("a/1", ["n": 1]), try set("a/2", ["n": 2])]))

@@ -27,10 +27,10 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
         var configuration = GRDB.Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        // Every commit is synced before it is acknowledged. This must come after the pool is open: GRDB's WAL set-up
+        // sets the writer to `synchronous = NORMAL` (synced only at checkpoints, which loses commits on power loss).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.logger = logger
         try Self.migrator.migrate(pool)
     }
@@ -176,6 +176,11 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
 
     public func latestSequence() async throws -> Int64 {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM commits") ?? 0 }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL), for tests and diagnostics.
+    func writerSynchronousMode() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Whether the database answers a trivial read: the readiness check.
