@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every Flint benchmark once, the way Benchmarks/RESULTS.md reports them, and prints the machine it ran on.
 #   cd Benchmarks && ./run-all.sh            (build first: swift build -c release && swift build -c release --product flint-server)
-# Environment: DOCS (100000), ITERATIONS (2000), CLIENTS (64), DURATION (10 s), RUNS (20), PORT (18080).
+# Environment: BENCH and SERVER (the binaries; default .build/release/...), DOCS (100000), ITERATIONS (2000), CLIENTS (64), DURATION (10 s), RUNS (20), PORT (18080).
 # For each benchmark it also prints how much CPU the rest of the machine used meanwhile ("others"), because on a
 # 2-core machine a concurrent compile changes every number: rerun when "others" is not near 0.
 set -euo pipefail
 cd "$(dirname "$0")"
-bench=.build/release/flint-bench
-server=.build/release/flint-server
+bench=${BENCH:-.build/release/flint-bench}
+server=${SERVER:-.build/release/flint-server}
 [ -x "$bench" ] && [ -x "$server" ] || { echo "build first: swift build -c release && swift build -c release --product flint-server" >&2; exit 1; }
 DOCS=${DOCS:-100000}; ITERATIONS=${ITERATIONS:-2000}; CLIENTS=${CLIENTS:-64}; DURATION=${DURATION:-10}; RUNS=${RUNS:-20}; PORT=${PORT:-18080}
 hz=$(getconf CLK_TCK)
@@ -49,15 +49,17 @@ run_writes() {  # $1: label, rest: the load command (its URL is added by the cal
   rm -rf "$dir"
 }
 
-run_writes "flint-bench, NIO client" "$bench" writes --url "http://127.0.0.1:$PORT" --clients "$CLIENTS" --seconds "$DURATION"
+run_writes "flint-bench, NIO client, per-client ids" "$bench" writes --url "http://127.0.0.1:$PORT" --clients "$CLIENTS" --seconds "$DURATION"
+run_writes "flint-bench, NIO client, random ids" "$bench" writes --url "http://127.0.0.1:$PORT" --clients "$CLIENTS" --seconds "$DURATION" --ids random
 if command -v wrk >/dev/null; then
-  run_writes "wrk" wrk -t1 -c"$CLIENTS" -d"${DURATION}s" --latency -s writes.lua "http://127.0.0.1:$PORT"
+  run_writes "wrk, one ascending run of ids" wrk -t1 -c"$CLIENTS" -d"${DURATION}s" --latency -s writes.lua "http://127.0.0.1:$PORT"
+  run_writes "wrk, random ids" wrk -t1 -c"$CLIENTS" -d"${DURATION}s" --latency -s writes-random.lua "http://127.0.0.1:$PORT"
 else
   echo; echo "(wrk not installed: apt-get install -y wrk for the cross-check)"
 fi
 
-echo; echo "== startup: $bench startup --runs $RUNS"
+echo; echo "== startup: $bench startup --server $server --runs $RUNS"
 b0=$(busy)
-"$bench" startup --runs "$RUNS"
+"$bench" startup --server "$server" --runs "$RUNS"
 b1=$(busy)
 echo "machine busy meanwhile: $(secs $((b1 - b0))) CPU-s"
