@@ -36,6 +36,34 @@ func withStore<T: Sendable>(_ body: @Sendable (SQLiteDocumentStore) async throws
         }
     }
 
+    @Test func aRefusedCommitInAGroupWritesNothingAndTheOthersLand() async throws {
+        try await withStore { store in
+            let tooManyValues: [String: Value] = ["a": .array((0..<40_001).map { .integer(Int64($0)) })]
+            let results = await withTaskGroup(of: (Int, Bool).self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        let data: [String: Value] = i == 3 ? tooManyValues : ["i": .integer(Int64(i))]
+                        let commit = try! Commit(writes: [
+                            Write(path: try! DocumentPath("c/d\(i)"), operation: .set(data: data, merge: false)),
+                            Write(path: try! DocumentPath("c/e\(i)"), operation: .set(data: [:], merge: false)),
+                        ])
+                        return (i, (try? await store.commit(commit)) != nil)
+                    }
+                }
+                return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(results.filter { !$0.value }.map(\.key) == [3])
+            #expect(try await store.document(at: try DocumentPath("c/d3")) == nil)
+            #expect(try await store.document(at: try DocumentPath("c/e3")) == nil)
+            #expect(try await store.document(at: try DocumentPath("c/e4")) != nil)
+            let batches = try await store.changes(after: 0, limit: 100)
+            #expect(batches.map(\.sequence) == Array(1...7))
+            #expect(!batches.flatMap(\.changes).contains { $0.path.id == "d3" || $0.path.id == "e3" })
+            let listed = try await store.query(Query(collection: try CollectionPath("c")))
+            #expect(listed.count == 14)
+        }
+    }
+
     @Test func theChangeLogRecordsEveryCommitInSequenceWithTheDocumentsAfterIt() async throws {
         try await withStore { store in
             _ = try await store.commit(try Commit(writes: [try set("a/1", ["n": 1]), try set("a/2", ["n": 2])]))

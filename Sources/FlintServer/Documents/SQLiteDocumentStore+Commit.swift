@@ -37,8 +37,9 @@ extension SQLiteDocumentStore {
         for (pending, outcome) in zip(batch, outcomes) { pending.outcome.resolve(outcome) }
     }
 
-    /// Applies each commit in its own savepoint, inside the caller's transaction. A commit that fails is rolled back
-    /// alone; a database error aborts the whole batch.
+    /// Applies each commit inside the caller's transaction. Everything that can refuse a commit (preconditions, limits)
+    /// is checked before its first write, so a refused commit writes nothing and needs no savepoint to roll back;
+    /// a database error aborts the whole batch.
     static func apply(_ commits: [Commit], db: Database) throws -> ([Result<CommitResult, any Error>], [ChangeBatch]) {
         let last = try Row.fetchOne(db, sql: "SELECT sequence, commit_time FROM commits ORDER BY sequence DESC LIMIT 1")
         var sequence: Int64 = last?[0] ?? 0
@@ -51,15 +52,11 @@ extension SQLiteDocumentStore {
             let now = Timestamp.now()
             let time = now > lastTime ? now : Timestamp(microseconds: lastTime.microseconds + 1)
             do {
-                var result: (CommitResult, ChangeBatch)? = nil
-                try db.inSavepoint {
-                    result = try apply(commit, sequence: sequence + 1, time: time, db: db)
-                    return .commit
-                }
+                let result = try apply(commit, sequence: sequence + 1, time: time, db: db)
                 sequence += 1
                 lastTime = time
-                outcomes.append(.success(result!.0))
-                changes.append(result!.1)
+                outcomes.append(.success(result.0))
+                changes.append(result.1)
             } catch let error as FlintError {
                 outcomes.append(.failure(error))
             }
@@ -104,11 +101,22 @@ extension SQLiteDocumentStore {
                 throw commit.writes.count > 1 ? FlintError(error.code, "writes[\(index)]: \(error.message)") : error
             }
         }
+        // The last check before writing anything: the index entries each new state would need.
+        var entries: [DocumentPath: (old: Set<IndexEntries.Entry>, new: Set<IndexEntries.Entry>)] = [:]
+        for path in order {
+            let state = touched[path]!
+            let new = state.current.map { IndexEntries.of($0.fields) } ?? []
+            if new.count > maximumIndexEntries {
+                throw FlintError.invalidArgument(
+                    "\(path) has \(new.count) indexed values (fields and array elements); at most \(maximumIndexEntries) are allowed")
+            }
+            entries[path] = (state.original.map { IndexEntries.of($0.fields) } ?? [], new)
+        }
         try db.execute(sql: "INSERT INTO commits (sequence, commit_time) VALUES (?, ?)", arguments: [sequence, time.microseconds])
         var changes: [Change] = []
         for path in order.sorted() {
             let state = touched[path]!
-            try persist(path: path, original: state.original, current: state.current, sequence: sequence, db: db)
+            try persist(path: path, current: state.current, entries: entries[path]!, wasStored: state.original != nil, sequence: sequence, db: db)
             changes.append(Change(path: path, document: state.current))
         }
         return (
@@ -125,16 +133,14 @@ extension SQLiteDocumentStore {
     }
 
     /// Writes a document's new state, the difference in its index entries, and its change-log row.
-    private static func persist(path: DocumentPath, original: Document?, current: Document?, sequence: Int64, db: Database) throws {
+    private static func persist(
+        path: DocumentPath, current: Document?, entries: (old: Set<IndexEntries.Entry>, new: Set<IndexEntries.Entry>), wasStored: Bool,
+        sequence: Int64, db: Database
+    ) throws {
         let name = Data(IndexKey.name(path))
         let scope = path.collection.description
         let collectionID = path.collectionID
-        let oldEntries = original.map { IndexEntries.of($0.fields) } ?? []
-        let newEntries = current.map { IndexEntries.of($0.fields) } ?? []
-        if newEntries.count > maximumIndexEntries {
-            throw FlintError.invalidArgument(
-                "\(path) has \(newEntries.count) indexed values (fields and array elements); at most \(maximumIndexEntries) are allowed")
-        }
+        let (oldEntries, newEntries) = entries
         var data: Data? = nil
         if let current {
             let bytes = Data(encode(current.fields))
@@ -150,7 +156,7 @@ extension SQLiteDocumentStore {
                 name, path.description, scope, collectionID, bytes, current.createTime.microseconds,
                 current.updateTime.microseconds, current.version,
             ])
-        } else if original != nil {
+        } else if wasStored {
             try db.cachedStatement(sql: "DELETE FROM documents WHERE name = ?").execute(arguments: [name])
         }
         let delete = try db.cachedStatement(sql: "DELETE FROM field_index WHERE scope = ? AND field = ? AND value = ? AND name = ?")
