@@ -51,4 +51,18 @@ import Testing
             #expect(try served.json == document)
         }
     }
+
+    @Test func openAPIDocumentPassesAReferenceValidator() async throws {
+        try await TestServer.run { http in
+            let document = try await http.send(.get, "/openapi.json").text
+            let output = try runPython(
+                """
+                import json, sys
+                from openapi_spec_validator import validate
+                validate(json.loads(sys.argv[1]))
+                print("valid")
+                """, arguments: [document])
+            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "valid")
+        }
+    }
 }

@@ -125,6 +125,8 @@ private actor Inbox {
         let id = waits
         return await withCheckedContinuation { continuation in
             waiter = (id, continuation)
+            // A guard against a test hanging forever when a message never comes, not a measure of speed: the
+            // expected message normally arrives in milliseconds, and `patience` is far beyond that.
             Task {
                 try? await Task.sleep(for: patience)
                 self.expire(id)
