@@ -1,7 +1,8 @@
 public import Hummingbird
 public import HummingbirdWebSocket
 
-/// The per-request context of every route: Hummingbird's core storage now; the caller's identity joins it with auth.
+/// The per-request context of every route: Hummingbird's core storage, the verified caller (if any), the client's
+/// address, and the WebSocket seam.
 public struct FlintRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The WebSocket seam: set when a route upgrades the connection (`/v1/realtime`).
