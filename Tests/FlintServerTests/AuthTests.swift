@@ -311,27 +311,30 @@ import Testing
                 claims = jwt.decode(sys.argv[2], jwt.PyJWK(key).key, algorithms=["ES256"], audience="flint")
                 print(claims["sub"])
                 """
-            let output = try runPython(script, arguments: [jwks, token])
+            let output = try await runPython(script, arguments: [jwks, token])
             #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == Self.string(session["user"]?["uid"]))
         }
     }
 }
 
 /// Runs a Python script (the reference client side of interoperability tests) and returns its standard output.
-func runPython(_ script: String, arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw ServerProcessError("python3 failed (\(process.terminationStatus)): \(errorText)")
+/// The script talks to in-process servers, so it waits on a thread of its own.
+func runPython(_ script: String, arguments: [String]) async throws -> String {
+    try await onOwnThread {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ServerProcessError("python3 failed (\(process.terminationStatus)): \(errorText)")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
-    return String(decoding: data, as: UTF8.self)
 }

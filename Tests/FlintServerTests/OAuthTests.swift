@@ -209,7 +209,7 @@ import Testing
                 print("id_token", "id_token" in token)
                 print("userinfo", session.get(meta["userinfo_endpoint"]).json()["email"])
                 """
-            let output = try runPython(script, arguments: ["http://127.0.0.1:\(port)", setup.appID])
+            let output = try await runPython(script, arguments: ["http://127.0.0.1:\(port)", setup.appID])
             #expect(output.contains("scope admin"), "\(output)")
             #expect(output.contains("id_token True"), "\(output)")
             #expect(output.contains("userinfo gil@example.com"), "\(output)")

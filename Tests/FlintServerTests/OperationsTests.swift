@@ -55,7 +55,7 @@ import Testing
     @Test func openAPIDocumentPassesAReferenceValidator() async throws {
         try await TestServer.run { http in
             let document = try await http.send(.get, "/openapi.json").text
-            let output = try runPython(
+            let output = try await runPython(
                 """
                 import json, sys
                 from openapi_spec_validator import validate

@@ -77,3 +77,13 @@ public struct ServerProcessError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+
+/// Runs blocking work (a child process, a blocking socket read) on a thread of its own, so that it never holds one
+/// of the few threads Swift concurrency runs on: the in-process servers of other tests need them to answer.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result { try body() })
+        }.start()
+    }
+}

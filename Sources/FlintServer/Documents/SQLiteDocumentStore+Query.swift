@@ -7,21 +7,16 @@ import GRDB
 /// `Query.compare`), so the index only has to be a superset in the right order, never the final word.
 extension SQLiteDocumentStore {
     public func query(_ query: Query) async throws -> [Document] {
-        let plan = QueryPlan(query)
+        let plan = QueryPlan(query, selectiveThreshold: selectiveThreshold)
         return try await pool.read { db in try plan.run(db) }
-    }
-
-    /// The SQL that `query` runs, for `EXPLAIN QUERY PLAN` in tests and diagnostics.
-    func queryPlanSQL(_ query: Query) -> (sql: String, arguments: StatementArguments) {
-        let plan = QueryPlan(query)
-        return (plan.sql, plan.arguments)
     }
 
     /// `EXPLAIN QUERY PLAN` of the SQL that `query` runs, one line per step.
     public func explain(_ query: Query) async throws -> [String] {
-        let plan = QueryPlan(query)
+        let plan = QueryPlan(query, selectiveThreshold: selectiveThreshold)
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + plan.sql, arguments: plan.arguments).map { $0["detail"] as String }
+            let (sql, arguments) = try plan.chosen(db)
+            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
         }
     }
 }
@@ -39,9 +34,16 @@ struct QueryPlan {
     var drivenByValue = false
     /// Whether one document may come more than once (`in` / `array-contains-any` over array elements).
     var mayRepeat = false
+    /// For a value scan with an equality filter: the same scan with that filter as a set of names built once
+    /// (`i.name IN (…)`), which beats probing each candidate when few documents have the value; and the bounded count
+    /// that decides between the two.
+    var selective: (sql: String, arguments: StatementArguments, countSQL: String, countArguments: StatementArguments)? = nil
+    /// Below this many documents with the equality's value, the name set is built.
+    let selectiveThreshold: Int
 
-    init(_ query: Query) {
+    init(_ query: Query, selectiveThreshold: Int = 4096) {
         self.query = query
+        self.selectiveThreshold = selectiveThreshold
         let orders = query.normalizedOrderBy
         if let last = query.limitToLast {
             scanOrders = orders.map { Query.Order(field: $0.field, descending: !$0.descending) }
@@ -136,9 +138,9 @@ struct QueryPlan {
     }
 
     /// `AND EXISTS (…)` probes for the equality filters on fields other than `except`: primary-key look-ups.
-    private func equalityProbes(except: FieldPath?, arguments: inout StatementArguments) -> String {
+    private func equalityProbes(except: FieldPath?, skipping skipped: Query.FieldFilter? = nil, arguments: inout StatementArguments) -> String {
         var sql = ""
-        for filter in conjuncts where filter.op == .equal && !filter.field.isDocumentName && filter.field != except {
+        for filter in conjuncts where filter.op == .equal && !filter.field.isDocumentName && filter.field != except && filter != skipped {
             sql += " AND EXISTS (SELECT 1 FROM field_index e WHERE e.scope = i.scope AND e.field = ? AND e.value = ? AND e.name = i.name)"
             _ = arguments.append(contentsOf: [filter.field.description, Data(IndexKey.encode(filter.value))])
         }
@@ -153,12 +155,25 @@ struct QueryPlan {
         var args: StatementArguments = [scopeValue, first.field.description]
         var where_ = "i.\(scopeColumn) = ? AND i.field = ?"
         where_ += bounds(for: first.field, order: first).sql(column: "i.value", arguments: &args)
+        let prefix = where_
+        let prefixArguments = args
         where_ += equalityProbes(except: first.field, arguments: &args)
-        sql = """
-            SELECT \(SQLiteDocumentStore.documentColumns), i.value FROM field_index i CROSS JOIN documents d ON d.name = i.name
-            WHERE \(where_) ORDER BY i.value \(direction), i.name \(nameDirection)
-            """
+        let select = "SELECT \(SQLiteDocumentStore.documentColumns), i.value FROM field_index i CROSS JOIN documents d ON d.name = i.name"
+        let order = "ORDER BY i.value \(direction), i.name \(nameDirection)"
+        sql = "\(select) WHERE \(where_) \(order)"
         arguments = args
+
+        guard let equality = conjuncts.first(where: { $0.op == .equal && !$0.field.isDocumentName && $0.field != first.field }) else { return }
+        let key = Data(IndexKey.encode(equality.value))
+        let matching = "SELECT e.name FROM field_index e WHERE e.\(scopeColumn) = ? AND e.field = ? AND e.value = ?"
+        var selectiveArguments = prefixArguments
+        _ = selectiveArguments.append(contentsOf: [scopeValue, equality.field.description, key])
+        var selectiveWhere = prefix + " AND i.name IN (\(matching))"
+        selectiveWhere += equalityProbes(except: first.field, skipping: equality, arguments: &selectiveArguments)
+        selective = (
+            "\(select) WHERE \(selectiveWhere) \(order)", selectiveArguments,
+            "SELECT COUNT(*) FROM (\(matching) LIMIT \(selectiveThreshold))", [scopeValue, equality.field.description, key]
+        )
     }
 
     /// Ordered by name: drive by an equality-like filter's index entries in name order, or by the documents themselves.
@@ -201,7 +216,18 @@ struct QueryPlan {
 
     /// Reads candidates in scan order, keeps the ones the query matches, orders rows with equal index keys exactly,
     /// and stops once the limit is reached.
+    /// The SQL to run now: the name-set variant when few documents have the equality's value.
+    func chosen(_ db: Database) throws -> (sql: String, arguments: StatementArguments) {
+        if let selective, let count = try Int.fetchOne(db, sql: selective.countSQL, arguments: selective.countArguments),
+            count < selectiveThreshold
+        {
+            return (selective.sql, selective.arguments)
+        }
+        return (sql, arguments)
+    }
+
     func run(_ db: Database) throws -> [Document] {
+        let (sql, arguments) = try chosen(db)
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         var results: [Document] = []
         var seen = Set<DocumentPath>()

@@ -22,8 +22,17 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
         set { observerBox.withLock { $0 = newValue } }
     }
 
+    /// How few documents with an equality filter's value make a query build their name set instead of probing each
+    /// candidate (see `QueryPlan`); tests set it to exercise both plans.
+    let selectiveThreshold: Int
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    public init(path: String, logger: Logger) throws {
+    public convenience init(path: String, logger: Logger) throws {
+        try self.init(path: path, logger: logger, selectiveThreshold: 4096)
+    }
+
+    init(path: String, logger: Logger, selectiveThreshold: Int) throws {
+        self.selectiveThreshold = selectiveThreshold
         var configuration = GRDB.Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
@@ -130,7 +139,7 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
             let documents: [Document]
             switch target {
             case .document(let path): documents = try Self.loadDocument(path, db: db).map { [$0] } ?? []
-            case .query(let query): documents = try QueryPlan(query).run(db)
+            case .query(let query): documents = try QueryPlan(query, selectiveThreshold: selectiveThreshold).run(db)
             }
             var missed: [ChangeBatch]? = nil
             if let token, token <= sequence {
