@@ -254,9 +254,11 @@ import Testing
                 .post, "/v1/auth/token", body: "grant_type=client_credentials&client_id=admin&client_secret=a-long-admin-secret",
                 headers: [.contentType: "application/x-www-form-urlencoded"])
             let admin = bearer(Self.string(try token.json["access_token"]))
+            var created: [String] = []
             for i in 0..<5 {
-                let created = try await http.send(.post, "/v1/admin/users", body: #"{"email": "u\#(i)@example.com", "password": "correct horse"}"#, headers: admin)
-                #expect(created.status == .created)
+                let reply = try await http.send(.post, "/v1/admin/users", body: #"{"email": "u\#(i)@example.com", "password": "correct horse"}"#, headers: admin)
+                #expect(reply.status == .created)
+                created.append(Self.string(try reply.json["uid"]) ?? "")
             }
             var uids: [String] = []
             var pageToken: String? = nil
@@ -267,13 +269,15 @@ import Testing
             } while pageToken != nil
             #expect(uids.count == 5)
             #expect(uids == uids.sorted())
-            #expect(try await http.send(.delete, "/v1/admin/users/\(uids[0])", headers: admin).status == .noContent)
-            #expect(try await http.send(.get, "/v1/admin/users/\(uids[0])", headers: admin).status == .notFound)
+            #expect(Set(uids) == Set(created))
+            // Delete u0; u1 signs in below.
+            #expect(try await http.send(.delete, "/v1/admin/users/\(created[0])", headers: admin).status == .noContent)
+            #expect(try await http.send(.get, "/v1/admin/users/\(created[0])", headers: admin).status == .notFound)
 
             // Rotation: the admin's old token still works, and new tokens carry the new kid.
             let rotated = try await http.send(.post, "/v1/admin/keys/rotate", headers: admin)
             let kid = try #require(Self.string(try rotated.json["kid"]))
-            #expect(try await http.send(.get, "/v1/admin/users/\(uids[1])", headers: admin).status == .ok)
+            #expect(try await http.send(.get, "/v1/admin/users/\(created[1])", headers: admin).status == .ok)
             let fresh = try await http.send(.post, "/v1/auth/signin", body: #"{"email": "u1@example.com", "password": "correct horse"}"#).json
             #expect(try Self.claims(ofHeader: try #require(Self.string(fresh["access_token"])))["kid"] == .string(kid))
             #expect(try await http.send(.get, "/.well-known/jwks.json").json["keys"]?.arrayCount == 2)
