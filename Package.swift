@@ -48,6 +48,7 @@ let package = Package(
             name: "FlintServer",
             dependencies: [
                 "FlintCore",
+                "FlintRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -22,10 +22,13 @@ public struct FlintError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Code
     /// A sentence for the person who sent the request: what is wrong and how to fix it.
     public var message: String
+    /// Structured detail a program can act on, such as every error of a rules file with its line and column.
+    public var details: JSON?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, details: JSON? = nil) {
         self.code = code
         self.message = message
+        self.details = details
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

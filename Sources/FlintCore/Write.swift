@@ -60,6 +60,10 @@ public struct Commit: Sendable, Equatable {
     public static let maximumWrites = 500
 
     public var writes: [Write]
+    /// The versions of documents (0: absent) that the commit was authorised against: the security rules saw these
+    /// states, so the commit applies only if each document is still at its version, and fails with `aborted` otherwise
+    /// (the caller checks the rules again and retries). Not part of the wire format.
+    public var expectedVersions: [DocumentPath: Int64] = [:]
 
     public init(writes: [Write]) throws(FlintError) {
         guard !writes.isEmpty else { throw .invalidArgument("a commit needs at least one write") }

@@ -29,6 +29,7 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Service account with the admin scope, ensured at start-up (FLINT_ADMIN_CLIENT_ID).") var adminClientId: String?
     @Option(help: "Its secret, at least 16 characters (FLINT_ADMIN_CLIENT_SECRET); prefer the variable.") var adminClientSecret: String?
     @Option(help: "External sign-in providers, a JSON array (FLINT_AUTH_PROVIDERS); see sdk-docs/auth.md.") var authProviders: String?
+    @Option(help: "Folder whose firestore.rules and storage.rules are deployed at start-up (FLINT_RULES_DIR).") var rulesDir: String?
 
     func run() async throws {
         var configuration = FlintServer.Configuration()
@@ -49,6 +50,7 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_ADMIN_CLIENT_ID"] = adminClientId
         flags["FLINT_ADMIN_CLIENT_SECRET"] = adminClientSecret
         flags["FLINT_AUTH_PROVIDERS"] = authProviders
+        flags["FLINT_RULES_DIR"] = rulesDir
         do {
             try configuration.apply(environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch {

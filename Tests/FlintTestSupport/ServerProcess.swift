@@ -16,13 +16,16 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts the server on `dataDirectory` (with more flags, if given) and waits until it says where it listens.
-    public init(dataDirectory: String, arguments extra: [String] = []) async throws {
+    /// - Parameter rules: rules files deployed at start-up (open rules by default; none: only admins have access).
+    public init(dataDirectory: String, arguments extra: [String] = [], rules: [String: String] = TestRules.open) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
             throw ServerProcessError("flint-server is not at \(Self.executable.path); build it with `swift build --build-tests`")
         }
         let output = Pipe()
         process.executableURL = Self.executable
-        process.arguments = ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"] + extra
+        var rulesArguments: [String] = []
+        if !rules.isEmpty { rulesArguments = ["--rules-dir", try TestRules.folder(rules, in: dataDirectory)] }
+        process.arguments = ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"] + rulesArguments + extra
         process.standardOutput = output
         try process.run()
         let line = try await Self.firstLine(containing: "listening on", from: output.fileHandleForReading)

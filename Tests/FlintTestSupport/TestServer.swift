@@ -9,7 +9,9 @@ import Logging
 /// A Flint server on a loopback port chosen by the OS, with its data in a fresh temporary folder.
 public enum TestServer {
     /// Runs `body` against a live server over real sockets, then removes the server's data.
+    /// - Parameter rules: rules files deployed at start-up (open rules by default; none: only admins have access).
     public static func run<T: Sendable>(
+        rules: [String: String] = TestRules.open,
         configure: (inout Configuration) -> Void = { _ in },
         _ body: @Sendable (HTTPTestClient) async throws -> T
     ) async throws -> T {
@@ -21,6 +23,7 @@ public enum TestServer {
         configuration.logLevel = .error
         // A cheap scrypt cost keeps sign-ups fast in tests; the parameters are stored with each hash either way.
         configuration.passwordCost = 10
+        if !rules.isEmpty { configuration.rulesDirectory = try TestRules.folder(rules, in: directory.path) }
         configure(&configuration)
         let app = try await buildApplication(configuration).application
         return try await app.test(.live) { client in try await body(HTTPTestClient(client: client)) }

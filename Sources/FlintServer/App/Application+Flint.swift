@@ -42,7 +42,7 @@ public func buildApplication(
     let hub = SubscriptionHub(maximumTargetsPerConnection: configuration.realtimeMaximumTargets)
     store.observer = hub
 
-    let parts = try await ServerParts(configuration, store: store, hub: hub, registry: PrometheusCollectorRegistry())
+    let parts = try await ServerParts(configuration, store: store, hub: hub, registry: PrometheusCollectorRegistry(), logger: logger)
     let router = buildRouter(configuration, parts)
     let application = Application(
         router: router,
@@ -73,10 +73,14 @@ struct ServerParts: Sendable {
     let authStore: AuthStore
     let tokens: TokenService
     let hasher: PasswordHasher
+    let rules: LiveRules
 
     /// Opens the auth tables beside the documents, loads (or makes) the signing keys, and ensures the admin
     /// service account from the configuration.
-    init(_ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry) async throws {
+    init(
+        _ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) async throws {
         self.store = store
         self.hub = hub
         self.registry = registry
@@ -85,6 +89,8 @@ struct ServerParts: Sendable {
             store: authStore, issuer: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)", audience: "flint")
         try await tokens.start()
         hasher = PasswordHasher(cost: .init(logN: configuration.passwordCost, r: 8, p: 1))
+        rules = try await LiveRules(store: try RulesStore(pool: store.pool), logger: logger)
+        if let directory = configuration.rulesDirectory { try await rules.deployFolder(directory, logger: logger) }
         if let id = configuration.adminClientID, let secret = configuration.adminClientSecret {
             let existing = try await authStore.client(id: id)
             if existing.map({ !hasher.verify(secret, against: $0.secretHash ?? "") || $0.scopes != ["admin"] }) ?? true {
@@ -103,9 +109,11 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuthenticationMiddleware(tokens: parts.tokens))
     OperationsController(store: parts.store, registry: parts.registry).addRoutes(to: router)
-    DocumentsController(store: parts.store, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    let documentRules = DocumentRules(rules: parts.rules, store: parts.store)
+    DocumentsController(store: parts.store, rules: documentRules, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    RulesController(rules: parts.rules, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     RealtimeController(
-        store: parts.store, hub: parts.hub, tokens: parts.tokens, maximumFrameSize: configuration.maximumBodySize,
+        store: parts.store, hub: parts.hub, rules: documentRules, tokens: parts.tokens, maximumFrameSize: configuration.maximumBodySize,
         maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes
     ).addRoutes(to: router)
     let auth = AuthController(

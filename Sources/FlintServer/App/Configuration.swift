@@ -43,6 +43,9 @@ public struct Configuration: Sendable {
     public var adminClientSecret: String? = nil
     /// External identity providers users may sign in with (`FLINT_AUTH_PROVIDERS`, a JSON array; see sdk-docs/auth.md).
     public var authProviders: [ExternalProvider] = []
+    /// A folder whose `firestore.rules` and `storage.rules` are deployed at start-up when they differ from the live
+    /// rules (`--rules-dir`, `FLINT_RULES_DIR`). Without it, rules are deployed through `/v1/admin/rules`.
+    public var rulesDirectory: String? = nil
 
     public init() {}
 
@@ -64,6 +67,7 @@ public struct Configuration: Sendable {
         ("FLINT_ADMIN_CLIENT_ID", "--admin-client-id", "service account with the admin scope, ensured at start-up"),
         ("FLINT_ADMIN_CLIENT_SECRET", "--admin-client-secret", "its secret"),
         ("FLINT_AUTH_PROVIDERS", "--auth-providers", "external sign-in providers, a JSON array"),
+        ("FLINT_RULES_DIR", "--rules-dir", "folder whose firestore.rules and storage.rules are deployed at start-up"),
     ]
 
     /// Applies `FLINT_*` variables, then the given flag values (keyed by variable name), validating each.
@@ -122,6 +126,10 @@ public struct Configuration: Sendable {
             } catch {
                 throw ConfigurationError(error.message)
             }
+        }
+        if let directory = values["FLINT_RULES_DIR"] {
+            guard !directory.isEmpty else { throw ConfigurationError("FLINT_RULES_DIR / --rules-dir must not be empty") }
+            rulesDirectory = directory
         }
         if let secret = adminClientSecret, secret.count < 16 {
             throw ConfigurationError("FLINT_ADMIN_CLIENT_SECRET must have at least 16 characters")

@@ -78,6 +78,9 @@ extension SQLiteDocumentStore {
         for (index, write) in commit.writes.enumerated() {
             if touched[write.path] == nil {
                 let stored = try loadDocument(write.path, db: db)
+                if let expected = commit.expectedVersions[write.path], (stored?.version ?? 0) != expected {
+                    throw FlintError(.aborted, "\(write.path) changed while the commit's security rules were checked; retry")
+                }
                 touched[write.path] = Touched(original: stored, current: stored)
                 order.append(write.path)
             }

@@ -4,31 +4,36 @@ import Hummingbird
 
 /// The REST API of documents: `/v1/documents/{path…}`, `POST /v1/query` and `POST /v1/commit`.
 ///
-/// Every write becomes a `Commit` and goes through the store's one commit path.
-struct DocumentsController<Context: RequestContext>: Sendable {
+/// Every write becomes a `Commit` and goes through the one commit path of `DocumentRules`, which checks the
+/// security rules; every read is checked there too.
+struct DocumentsController: Sendable {
     let store: any DocumentStore
+    let rules: DocumentRules
     let maximumBodySize: Int
 
     /// The largest and the default page of a collection listing.
     static var maximumPageSize: Int { 1000 }
     static var defaultPageSize: Int { 100 }
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("/v1/documents/**") { request, _ in try await self.get(request) }
-        router.put("/v1/documents/**") { request, _ in try await self.put(request) }
-        router.patch("/v1/documents/**") { request, _ in try await self.patch(request) }
-        router.delete("/v1/documents/**") { request, _ in try await self.delete(request) }
-        router.post("/v1/documents/**") { request, _ in try await self.create(request) }
-        router.post("/v1/query") { request, _ in try await self.query(request) }
-        router.post("/v1/commit") { request, _ in try await self.commit(request) }
+    func addRoutes(to router: Router<FlintRequestContext>) {
+        router.get("/v1/documents/**") { request, context in try await self.get(request, identity: context.identity) }
+        router.put("/v1/documents/**") { request, context in try await self.put(request, identity: context.identity) }
+        router.patch("/v1/documents/**") { request, context in try await self.patch(request, identity: context.identity) }
+        router.delete("/v1/documents/**") { request, context in try await self.delete(request, identity: context.identity) }
+        router.post("/v1/documents/**") { request, context in try await self.create(request, identity: context.identity) }
+        router.post("/v1/query") { request, context in try await self.query(request, identity: context.identity) }
+        router.post("/v1/commit") { request, context in try await self.commit(request, identity: context.identity) }
     }
 
     // MARK: Routes
 
-    func get(_ request: Request) async throws -> Response {
+    func get(_ request: Request, identity: Identity?) async throws -> Response {
         switch try Self.target(of: request) {
         case .document(let path):
-            guard let document = try await store.document(at: path) else {
+            let stored = try await store.document(at: path)
+            // Checked before answering "not found", so that a missing document says nothing to whom may not read it.
+            try await rules.authorizeGet(path, document: stored, identity: identity)
+            guard let document = stored else {
                 throw FlintError.notFound("no document at \(path)")
             }
             let etag = Self.etag(document.version)
@@ -37,18 +42,18 @@ struct DocumentsController<Context: RequestContext>: Sendable {
             }
             return .json(document.json, headers: [.eTag: etag])
         case .collection(let collection):
-            return try await list(collection, request: request)
+            return try await list(collection, request: request, identity: identity)
         }
     }
 
-    func put(_ request: Request) async throws -> Response {
+    func put(_ request: Request, identity: Identity?) async throws -> Response {
         let path = try Self.documentPath(of: request, verb: "PUT")
         let data = try Write.documentData(try await request.json(limit: maximumBodySize), context: "body")
         let write = Write(path: path, operation: .set(data: data, merge: false), precondition: try Self.ifMatch(request))
-        return try await respond(with: write)
+        return try await respond(with: write, identity: identity)
     }
 
-    func patch(_ request: Request) async throws -> Response {
+    func patch(_ request: Request, identity: Identity?) async throws -> Response {
         let path = try Self.documentPath(of: request, verb: "PATCH")
         let data = try Write.updateData(try await request.json(limit: maximumBodySize), context: "body")
         let maskTexts = request.uri.queryParameters.getAll("mask").map { String($0) }
@@ -64,17 +69,17 @@ struct DocumentsController<Context: RequestContext>: Sendable {
             }
         }
         let write = Write(path: path, operation: .update(data: data.fields, mask: mask), precondition: try Self.ifMatch(request))
-        return try await respond(with: write)
+        return try await respond(with: write, identity: identity)
     }
 
-    func delete(_ request: Request) async throws -> Response {
+    func delete(_ request: Request, identity: Identity?) async throws -> Response {
         let path = try Self.documentPath(of: request, verb: "DELETE")
         let write = Write(path: path, operation: .delete, precondition: try Self.ifMatch(request))
-        _ = try await store.commit(try Commit(writes: [write]))
+        _ = try await rules.commit(try Commit(writes: [write]), identity: identity)
         return Response(status: .noContent)
     }
 
-    func create(_ request: Request) async throws -> Response {
+    func create(_ request: Request, identity: Identity?) async throws -> Response {
         guard case .collection(let collection) = try Self.target(of: request) else {
             throw FlintError.invalidArgument(
                 "POST creates a document with a new id in a collection; to write a document at a known path use PUT")
@@ -82,7 +87,7 @@ struct DocumentsController<Context: RequestContext>: Sendable {
         let data = try Write.documentData(try await request.json(limit: maximumBodySize), context: "body")
         let path = try collection.document(AutoID.make())
         let write = Write(path: path, operation: .set(data: data, merge: false), precondition: .exists(false))
-        let result = try await store.commit(try Commit(writes: [write]))
+        let result = try await rules.commit(try Commit(writes: [write]), identity: identity)
         guard let document = result.writeResults[0].document else {
             throw FlintError(.internal, "a created document is missing from the commit's result")
         }
@@ -91,28 +96,29 @@ struct DocumentsController<Context: RequestContext>: Sendable {
             headers: [.location: "/v1/documents/" + Self.encodePath(path.segments), .eTag: Self.etag(document.version)])
     }
 
-    func query(_ request: Request) async throws -> JSON {
+    func query(_ request: Request, identity: Identity?) async throws -> JSON {
         let query = try Query(json: try await request.json(limit: maximumBodySize))
         let documents = try await store.query(query)
+        try await rules.authorizeList(query, documents: documents, identity: identity)
         return .object(["documents": .array(documents.map(\.json))])
     }
 
-    func commit(_ request: Request) async throws -> JSON {
+    func commit(_ request: Request, identity: Identity?) async throws -> JSON {
         let commit = try Commit(json: try await request.json(limit: maximumBodySize))
-        return try await store.commit(commit).json
+        return try await rules.commit(commit, identity: identity).json
     }
 
     // MARK: Helpers
 
-    private func respond(with write: Write) async throws -> Response {
-        let result = try await store.commit(try Commit(writes: [write]))
+    private func respond(with write: Write, identity: Identity?) async throws -> Response {
+        let result = try await rules.commit(try Commit(writes: [write]), identity: identity)
         guard let document = result.writeResults[0].document else {
             throw FlintError(.internal, "a written document is missing from the commit's result")
         }
         return .json(document.json, headers: [.eTag: Self.etag(document.version)])
     }
 
-    private func list(_ collection: CollectionPath, request: Request) async throws -> Response {
+    private func list(_ collection: CollectionPath, request: Request, identity: Identity?) async throws -> Response {
         let parameters = request.uri.queryParameters
         var pageSize = Self.defaultPageSize
         if let text = parameters["pageSize"] {
@@ -131,6 +137,7 @@ struct DocumentsController<Context: RequestContext>: Sendable {
             query.start = Query.Cursor(values: [.reference(after)], inclusive: false)
         }
         var documents = try await store.query(query)
+        try await rules.authorizeList(query, documents: documents, identity: identity)
         var body: [String: JSON] = [:]
         if documents.count > pageSize {
             documents.removeLast(documents.count - pageSize)

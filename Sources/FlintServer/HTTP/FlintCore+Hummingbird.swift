@@ -19,11 +19,11 @@ extension Response {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// The error body of DESIGN.md: `{"error": {"code": …, "message": …}}`.
+    /// The error body of DESIGN.md: `{"error": {"code": …, "message": …, "details": …}}` (details when there are some).
     static func error(_ error: FlintError, status: HTTPResponse.Status? = nil, headers: HTTPFields = [:]) -> Response {
-        .json(
-            .object(["error": .object(["code": .string(error.code.rawValue), "message": .string(error.message)])]),
-            status: status ?? error.code.httpStatus, headers: headers)
+        var body: [String: JSON] = ["code": .string(error.code.rawValue), "message": .string(error.message)]
+        if let details = error.details { body["details"] = details }
+        return .json(.object(["error": .object(body)]), status: status ?? error.code.httpStatus, headers: headers)
     }
 }
 

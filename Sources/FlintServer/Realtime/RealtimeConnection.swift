@@ -1,3 +1,4 @@
+import FlintCore
 import NIOCore
 import Synchronization
 
@@ -31,16 +32,34 @@ final class RealtimeConnection: Sendable {
         }
     }
 
+    /// Something queued for the client.
+    enum Outbound: Sendable {
+        /// A message to send as it is.
+        case message(ByteBuffer)
+        /// A commit's changes for a client whose reads the security rules decide: sent only once each document it
+        /// carries passes the rules (checked on the writer's task, never in the hub's fan-out).
+        case checked(CheckedChanges)
+    }
+
+    /// One commit's changes to one connection's targets, encoded, with what the rules need to check them.
+    struct CheckedChanges: Sendable {
+        var message: ByteBuffer
+        var sequence: Int64
+        var commitTime: Timestamp
+        var targets: [(targetID: Int64, target: ListenTarget, changes: [TargetChange])]
+    }
+
     enum Next: Sendable {
-        case send([ByteBuffer])
+        case send([Outbound])
         case close(CloseReason)
         case wait
     }
 
     private struct State {
-        var queue: [ByteBuffer] = []
+        var queue: [Outbound] = []
         var queuedBytes = 0
         var closing: CloseReason? = nil
+        var identity: Identity? = nil
     }
 
     let id: Int
@@ -56,19 +75,38 @@ final class RealtimeConnection: Sendable {
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// Who the client is: from the upgrade request's token, replaced by each `auth` message.
+    var identity: Identity? {
+        get { state.withLock { $0.identity } }
+        set { state.withLock { $0.identity = newValue } }
+    }
+
+    /// Whether what this client is sent must pass the security rules (everyone but admins).
+    var checksRules: Bool { state.withLock { $0.identity?.isAdmin != true } }
+
     /// Queues a message; false (and the connection set to close as too slow) when the queue is full.
     @discardableResult
     func enqueue(_ bytes: [UInt8]) -> Bool {
+        enqueue(.message(ByteBuffer(bytes: bytes)), size: bytes.count)
+    }
+
+    /// Queues changes that the writer checks against the rules before sending.
+    @discardableResult
+    func enqueue(checked changes: CheckedChanges) -> Bool {
+        enqueue(.checked(changes), size: changes.message.readableBytes)
+    }
+
+    private func enqueue(_ item: Outbound, size: Int) -> Bool {
         let accepted = state.withLock { state -> Bool in
             guard state.closing == nil else { return false }
-            if state.queuedBytes + bytes.count > maximumQueuedBytes {
+            if state.queuedBytes + size > maximumQueuedBytes {
                 state.closing = .tooSlow
                 state.queue.removeAll()
                 state.queuedBytes = 0
                 return false
             }
-            state.queue.append(ByteBuffer(bytes: bytes))
-            state.queuedBytes += bytes.count
+            state.queue.append(item)
+            state.queuedBytes += size
             return true
         }
         wake.yield()

@@ -10,6 +10,8 @@ import ServiceLifecycle
 struct RealtimeController: Sendable {
     let store: any DocumentStore
     let hub: SubscriptionHub
+    /// Checks listens, every change sent to a listener, and commits.
+    let rules: DocumentRules
     /// Verifies the access tokens clients present in `auth` messages.
     let tokens: TokenService
     /// The largest frame a client may send.
@@ -20,9 +22,13 @@ struct RealtimeController: Sendable {
     /// Outbound messages larger than this go out as several frames (a text message with continuations).
     static let fragmentSize = 64 * 1024
 
-    init(store: any DocumentStore, hub: SubscriptionHub, tokens: TokenService, maximumFrameSize: Int, maximumQueuedBytes: Int) {
+    init(
+        store: any DocumentStore, hub: SubscriptionHub, rules: DocumentRules, tokens: TokenService, maximumFrameSize: Int,
+        maximumQueuedBytes: Int
+    ) {
         self.store = store
         self.hub = hub
+        self.rules = rules
         self.tokens = tokens
         self.maximumFrameSize = maximumFrameSize
         self.maximumQueuedBytes = maximumQueuedBytes
@@ -46,6 +52,7 @@ struct RealtimeController: Sendable {
     func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, identity: Identity?, logger: Logger) async throws {
         let id = hub.makeConnectionID()
         let connection = RealtimeConnection(id: id, maximumQueuedBytes: maximumQueuedBytes)
+        connection.identity = identity
         hub.add(connection)
         defer {
             hub.remove(connection)
@@ -55,12 +62,10 @@ struct RealtimeController: Sendable {
         try await withGracefulShutdownHandler {
             // The writer is a child task; this task reads (one task fewer per connection keeps idle sockets small).
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await Self.write(connection, to: outbound) }
-                // Who the client is; `auth` messages replace it (a refreshed token) without touching targets.
-                var identity = identity
+                group.addTask { try await self.write(connection, to: outbound) }
                 do {
                     for try await message in inbound.messages(maxSize: maximumFrameSize) {
-                        await self.handle(message, on: connection, identity: &identity, logger: logger)
+                        await self.handle(message, on: connection, logger: logger)
                         if connection.isClosing { break }
                     }
                 } catch {
@@ -78,12 +83,23 @@ struct RealtimeController: Sendable {
     }
 
     /// Sends what the connection queues, in order, until it is told to close.
-    private static func write(_ connection: RealtimeConnection, to outbound: WebSocketOutboundWriter) async throws {
+    private func write(_ connection: RealtimeConnection, to outbound: WebSocketOutboundWriter) async throws {
+        // Targets the rules ended, with the last commit queued for them before they ended.
+        var ended: [Int64: Int64] = [:]
         for await _ in connection.signals {
             drain: while true {
                 switch connection.next() {
-                case .send(let messages):
-                    for message in messages { try await send(message, to: outbound) }
+                case .send(let items):
+                    for item in items {
+                        switch item {
+                        case .message(let message):
+                            try await Self.send(message, to: outbound)
+                        case .checked(let changes):
+                            for message in await check(changes, on: connection, ended: &ended) {
+                                try await Self.send(message, to: outbound)
+                            }
+                        }
+                    }
                 case .close(let reason):
                     try await outbound.close(.init(codeNumber: Int(reason.code)), reason: reason.reason)
                     return
@@ -111,7 +127,46 @@ struct RealtimeController: Sendable {
 
     // MARK: Messages
 
-    private func handle(_ message: WebSocketMessage, on connection: RealtimeConnection, identity: inout Identity?, logger: Logger) async {
+    /// The messages to send for one commit's changes: as encoded when the rules allow every document they carry;
+    /// otherwise without the targets that now show a forbidden document, each of which ends with `permission-denied`.
+    private func check(
+        _ changes: RealtimeConnection.CheckedChanges, on connection: RealtimeConnection, ended: inout [Int64: Int64]
+    ) async -> [ByteBuffer] {
+        let identity = connection.identity
+        var kept: [(targetID: Int64, changes: [TargetChange])] = []
+        var denied: [Int64] = []
+        for entry in changes.targets {
+            if let last = ended[entry.targetID], changes.sequence <= last { continue }
+            var allowed = true
+            for change in entry.changes {
+                switch change {
+                case .added(let document), .modified(let document):
+                    allowed = await rules.allows(document, in: entry.target, identity: identity)
+                case .removed:
+                    // The client held the document; its leaving tells nothing new.
+                    continue
+                }
+                if !allowed { break }
+            }
+            if allowed { kept.append((entry.targetID, entry.changes)) } else { denied.append(entry.targetID) }
+        }
+        if kept.count == changes.targets.count { return [changes.message] }
+        var messages: [ByteBuffer] = []
+        if !kept.isEmpty {
+            var cache = DocumentJSONCache()
+            messages.append(ByteBuffer(bytes: ServerMessage.changes(
+                sequence: changes.sequence, commitTime: changes.commitTime, targets: kept, replay: false, cache: &cache)))
+        }
+        for targetID in denied {
+            ended[targetID] = hub.end(.init(connection: connection.id, target: targetID))
+            messages.append(ByteBuffer(bytes: ServerMessage.error(
+                FlintError(.permissionDenied, "the security rules no longer allow this target to see a changed document; the target has ended"),
+                targetID: targetID)))
+        }
+        return messages
+    }
+
+    private func handle(_ message: WebSocketMessage, on connection: RealtimeConnection, logger: Logger) async {
         let bytes: [UInt8]
         switch message {
         case .text(let text): bytes = Array(text.utf8)
@@ -138,7 +193,7 @@ struct RealtimeController: Sendable {
             }
         case .commit(let id, let commit):
             do {
-                let result = try await store.commit(commit)
+                let result = try await rules.commit(commit, identity: connection.identity)
                 connection.enqueue(ServerMessage.committed(id: id, result: result))
             } catch let error as FlintError {
                 connection.enqueue(ServerMessage.error(error, id: id))
@@ -149,7 +204,7 @@ struct RealtimeController: Sendable {
         case .auth(let token):
             do {
                 let claims = try await tokens.verify(token)
-                identity = Identity(claims: claims)
+                connection.identity = Identity(claims: claims)
                 connection.enqueue(ServerMessage.authenticated(uid: claims.sub, expires: claims.exp))
             } catch {
                 connection.enqueue(ServerMessage.error(error))
@@ -171,6 +226,12 @@ struct RealtimeController: Sendable {
             } catch {
                 let problem = error as? FlintError ?? FlintError(.unavailable, "the target could not be read; retry")
                 connection.enqueue(ServerMessage.error(problem, targetID: targetID))
+                return
+            }
+            do {
+                try await authorizeListen(target, read, identity: connection.identity)
+            } catch {
+                connection.enqueue(ServerMessage.error(error, targetID: targetID))
                 return
             }
             var cache = DocumentJSONCache()
@@ -197,6 +258,20 @@ struct RealtimeController: Sendable {
             }
         }
         connection.enqueue(ServerMessage.error(FlintError(.unavailable, "the target could not catch up with the commits; retry"), targetID: targetID))
+    }
+
+    /// Checks a target's first snapshot, and the documents of the commits it replays, against the rules.
+    private func authorizeListen(_ target: ListenTarget, _ read: TargetRead, identity: Identity?) async throws(FlintError) {
+        try await rules.authorizeListen(target, documents: read.documents, identity: identity)
+        for batch in read.missed ?? [] {
+            for change in batch.changes {
+                guard let document = change.document, target.includes(change.path, document) else { continue }
+                if await !rules.allows(document, in: target, identity: identity) {
+                    if case .query = target { throw DocumentRules.denied("list", change.path.description, identity) }
+                    throw DocumentRules.denied("get", change.path.description, identity)
+                }
+            }
+        }
     }
 
     /// The missed commits as change messages, one per commit that touched the target, flagged as a replay.

@@ -100,6 +100,7 @@ enum ServerMessage {
         var members: [String: JSON] = [
             "type": .string("error"), "code": .string(error.code.rawValue), "message": .string(error.message),
         ]
+        if let details = error.details { members["details"] = details }
         if let targetID { members["targetId"] = .integer(targetID) }
         if let id { members["id"] = .string(id) }
         return JSON.object(members).serialized

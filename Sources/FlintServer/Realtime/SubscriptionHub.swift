@@ -1,4 +1,5 @@
 import FlintCore
+import NIOCore
 import Synchronization
 
 /// Realtime fan-out: every listener's target, indexed so that a committed change is matched only against the
@@ -124,6 +125,15 @@ final class SubscriptionHub: ChangeObserver, Sendable {
         }
     }
 
+    /// Ends a target that the security rules no longer allow. Returns the last commit delivered before it ended:
+    /// changes for it queued up to that commit must be dropped.
+    func end(_ key: TargetKey) -> Int64 {
+        state.withLock { state in
+            state.removeTarget(key)
+            return state.sequence
+        }
+    }
+
     // MARK: Delivery
 
     func didCommit(_ batches: [ChangeBatch], read: (Query) throws -> [Document]) {
@@ -175,7 +185,20 @@ final class SubscriptionHub: ChangeObserver, Sendable {
                     guard let connection = state.connections[connectionID] else { continue }
                     let message = ServerMessage.changes(
                         sequence: batch.sequence, commitTime: batch.commitTime, targets: targets, replay: false, cache: &cache)
-                    if !connection.enqueue(message) {
+                    let accepted: Bool
+                    if connection.checksRules {
+                        accepted = connection.enqueue(
+                            checked: .init(
+                                message: ByteBuffer(bytes: message), sequence: batch.sequence, commitTime: batch.commitTime,
+                                targets: targets.compactMap { entry in
+                                    state.targets[TargetKey(connection: connectionID, target: entry.targetID)].map {
+                                        (entry.targetID, $0.target, entry.changes)
+                                    }
+                                }))
+                    } else {
+                        accepted = connection.enqueue(message)
+                    }
+                    if !accepted {
                         // Too slow: it is being closed; forget its targets so its memory is freed now.
                         for key in state.targets.keys where key.connection == connectionID { state.removeTarget(key) }
                     }
