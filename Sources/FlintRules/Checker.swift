@@ -149,28 +149,34 @@ struct Checker {
         return CompiledFunction(name: syntax.name, parameterCount: syntax.parameters.count, lets: lets, body: body)
     }
 
-    /// Reports each cycle in the call graph once, at the function where it closes.
+    /// Reports each cycle in the call graph once, at the function where it closes. Iterative, so that a long
+    /// chain of functions cannot exhaust the stack.
     mutating func checkRecursion() {
-        var state = [UInt8](repeating: 0, count: declarations.count)  // 0 new, 1 on the stack, 2 done
-        var stack: [Int] = []
-        func visit(_ f: Int, _ checker: inout Checker) {
-            state[f] = 1
-            stack.append(f)
-            for callee in checker.calls[f].sorted() {
+        var state = [UInt8](repeating: 0, count: declarations.count)  // 0 new, 1 on the path, 2 done
+        for root in declarations.indices where state[root] == 0 {
+            var path: [(function: Int, callees: [Int], next: Int)] = [(root, calls[root].sorted(), 0)]
+            state[root] = 1
+            while let top = path.last {
+                guard top.next < top.callees.count else {
+                    state[top.function] = 2
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let callee = top.callees[top.next]
                 if state[callee] == 1 {
-                    let cycle = stack[stack.lastIndex(of: callee)!...].map { checker.declarations[$0].syntax.name }
-                    let syntax = checker.declarations[callee].syntax
-                    checker.report(
-                        "function '\(syntax.name)' is recursive (\((cycle + [syntax.name]).joined(separator: " → "))); rules do not allow recursion",
+                    let start = path.firstIndex { $0.function == callee }!
+                    let names = path[start...].map { declarations[$0.function].syntax.name } + [declarations[callee].syntax.name]
+                    let syntax = declarations[callee].syntax
+                    report(
+                        "function '\(syntax.name)' is recursive (\(names.joined(separator: " → "))); rules do not allow recursion",
                         at: syntax.position)
                 } else if state[callee] == 0 {
-                    visit(callee, &checker)
+                    state[callee] = 1
+                    path.append((callee, calls[callee].sorted(), 0))
                 }
             }
-            stack.removeLast()
-            state[f] = 2
         }
-        for f in declarations.indices where state[f] == 0 { visit(f, &self) }
     }
 }
 

@@ -11,7 +11,7 @@ struct EvalError: Error, Sendable {
     }
 
     /// `line 9:20: null value has no field 'uid'`.
-    var description: String { "line \(position): \(message)" }
+    var description: String { position == .none ? message : "line \(position): \(message)" }
 }
 
 /// The state of one `Ruleset.evaluate` call: the request, its lazily built objects, the match variables of the
@@ -175,20 +175,24 @@ final class Evaluation {
     /// decides even when the other side is an error; otherwise an error on either side is the result.
     func logical(isAnd: Bool, _ left: Node, _ right: Node, _ frame: Frame?, at position: SourcePosition) async throws(EvalError) -> RulesValue {
         let decisive = !isAnd
-        let symbol = isAnd ? "&&" : "||"
-        var firstError: EvalError?
-        for side in [left, right] {
+        /// The side's bool, or the error it gave.
+        func side(_ node: Node) async -> Result<Bool, EvalError> {
             do throws(EvalError) {
-                switch try await evaluate(side, frame) {
-                case .bool(decisive): return .bool(decisive)
-                case .bool: continue
-                case let other: throw EvalError("'\(symbol)' needs bools, not \(other.typeName)", at: position)
+                let value = try await evaluate(node, frame)
+                guard case .bool(let truth) = value else {
+                    throw EvalError("'\(isAnd ? "&&" : "||")' needs bools, not \(value.typeName)", at: position)
                 }
+                return .success(truth)
             } catch {
-                if firstError == nil { firstError = error }
+                return .failure(error)
             }
         }
-        if let firstError { throw firstError }
+        let first = await side(left)
+        if case .success(decisive) = first { return .bool(decisive) }
+        let second = await side(right)
+        if case .success(decisive) = second { return .bool(decisive) }
+        if case .failure(let error) = first { throw error }
+        if case .failure(let error) = second { throw error }
         return .bool(!decisive)
     }
 

@@ -265,13 +265,6 @@ struct Lexer {
         while let b = peek(), isIdentifierPart(b) { advanceByte() }
         return String(decoding: bytes[start..<index], as: UTF8.self)
     }
-
-    /// Moves to a byte offset that a token of this lexer ended at.
-    mutating func rewind(to offset: Int, position: SourcePosition) {
-        index = offset
-        line = Int(position.line)
-        column = Int(position.column)
-    }
 }
 
 func isIdentifierStart(_ b: UInt8) -> Bool {

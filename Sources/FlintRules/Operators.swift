@@ -115,7 +115,7 @@ extension Evaluation {
         case (.timestamp(let t), .duration(let d)) where op == .subtract:
             return try shift(t, by: -d.totalNanoseconds, at: position)
         case (.timestamp(let x), .timestamp(let y)) where op == .subtract:
-            return try duration(Int128(x.microseconds - y.microseconds) * 1000, at: position)
+            return try duration((Int128(x.microseconds) - Int128(y.microseconds)) * 1000, at: position)
         case (.duration(let x), .duration(let y)) where op == .subtract:
             return try duration(x.totalNanoseconds - y.totalNanoseconds, at: position)
         default: break

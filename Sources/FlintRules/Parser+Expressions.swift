@@ -256,44 +256,4 @@ extension Parser {
             throw fail("expected an expression, found \(current.display)")
         }
     }
-
-    /// A path literal such as `/databases/$(database)/documents/users/$(request.auth.uid)`, read from the raw bytes
-    /// after the current `/` token: its segments are text and `$(expression)` parts.
-    mutating func parsePath() throws(Failure) -> ExprSyntax {
-        let position = current.position
-        var segments: [[PathPartSyntax]] = []
-        while true {
-            var parts: [PathPartSyntax] = []
-            while true {
-                if lexer.peek() == UInt8(ascii: "$"), lexer.peek(1) == UInt8(ascii: "(") {
-                    let open = lexer.position
-                    lexer.advanceByte()
-                    lexer.advanceByte()
-                    advance()
-                    let inner = try parseExpression()
-                    guard current.isSymbol(.rightParen) else {
-                        throw fail("expected ')' to close '$(' opened at \(open), found \(current.display)")
-                    }
-                    // The lexer stands right after ')': go on reading the path's raw bytes.
-                    parts.append(.interpolation(inner))
-                } else {
-                    let text = lexer.scanSegmentText(allowParens: false)
-                    if text.isEmpty { break }
-                    parts.append(.text(text))
-                }
-            }
-            if parts.isEmpty {
-                let at = lexer.position
-                advance()
-                report("expected a path segment after '/'", at: at)
-                throw Failure()
-            }
-            segments.append(parts)
-            guard lexer.peek() == UInt8(ascii: "/"), lexer.peek(1) != UInt8(ascii: "/"), lexer.peek(1) != UInt8(ascii: "*")
-            else { break }
-            lexer.advanceByte()
-        }
-        advance()
-        return try make(.path(segments), at: position)
-    }
 }

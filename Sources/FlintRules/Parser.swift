@@ -199,53 +199,6 @@ struct Parser {
         return MatchSyntax(segments: segments, position: position, body: body)
     }
 
-    struct ScanProblem: Error {
-        var message: String
-        var position: SourcePosition
-    }
-
-    mutating func scanMatchPath() -> Result<[MatchSegmentSyntax], ScanProblem> {
-        if let invalid = lexer.skipTrivia(), case .invalid(let message) = invalid.kind {
-            return .failure(ScanProblem(message: message, position: invalid.position))
-        }
-        guard lexer.peek() == UInt8(ascii: "/") else {
-            return .failure(ScanProblem(message: "expected a path starting with '/' after 'match'", position: lexer.position))
-        }
-        var segments: [MatchSegmentSyntax] = []
-        while lexer.peek() == UInt8(ascii: "/") {
-            lexer.advanceByte()
-            let at = lexer.position
-            if lexer.peek() == UInt8(ascii: "{") {
-                lexer.advanceByte()
-                guard let name = lexer.scanIdentifier() else {
-                    return .failure(ScanProblem(message: "expected a variable name after '{' in the match path", position: lexer.position))
-                }
-                var recursive = false
-                if lexer.peek() == UInt8(ascii: "=") {
-                    lexer.advanceByte()
-                    guard lexer.peek() == UInt8(ascii: "*"), lexer.peek(1) == UInt8(ascii: "*") else {
-                        return .failure(ScanProblem(message: "expected '**' after '=' in {\(name)=**}", position: lexer.position))
-                    }
-                    lexer.advanceByte()
-                    lexer.advanceByte()
-                    recursive = true
-                }
-                guard lexer.peek() == UInt8(ascii: "}") else {
-                    return .failure(ScanProblem(message: "expected '}' to close {\(name)", position: lexer.position))
-                }
-                lexer.advanceByte()
-                segments.append(recursive ? .recursive(name, at) : .single(name, at))
-            } else {
-                let text = lexer.scanSegmentText(allowParens: true)
-                guard !text.isEmpty else {
-                    return .failure(ScanProblem(message: "expected a path segment after '/'", position: lexer.position))
-                }
-                segments.append(.literal(text))
-            }
-        }
-        return .success(segments)
-    }
-
     mutating func parseAllow() throws(Failure) -> AllowSyntax {
         let position = current.position
         advance()

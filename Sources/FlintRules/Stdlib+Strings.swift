@@ -11,7 +11,7 @@ extension Evaluation {
         case .map(let fields): result = try mapMethod(method, fields, arguments, at: position)
         case .set(let items): result = try setMethod(method, items, arguments, at: position)
         case .mapDiff(let diff): result = diffMethod(method, diff)
-        case .timestamp(let t): result = timestampMethod(method, t)
+        case .timestamp(let t): result = try timestampMethod(method, t, at: position)
         case .duration(let d): result = durationMethod(method, d)
         case .path(let p): result = try pathMethod(method, p, arguments, at: position)
         case .latlng(let lat, let lng): result = try latlngMethod(method, lat, lng, arguments, at: position)

@@ -2,7 +2,8 @@ import FlintCore
 
 /// Timestamps and durations: their methods and the `timestamp.` and `duration.` functions.
 extension Evaluation {
-    func timestampMethod(_ method: Method, _ t: Timestamp) -> RulesValue? {
+    func timestampMethod(_ method: Method, _ t: Timestamp, at position: SourcePosition) throws(EvalError) -> RulesValue? {
+        guard t >= .min, t <= .max else { throw EvalError("the timestamp is outside years 1 to 9999", at: position) }
         let micros = t.microseconds
         let seconds = floorDivide(micros, 1_000_000)
         let days = floorDivide(seconds, 86_400)

@@ -120,6 +120,38 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(results > 1000)
     }
 
+    @Test func longFunctionChainsCompileAndAreCutAtEvaluation() async throws {
+        var functions = "function f0() { return true; }\n"
+        for i in 1..<3000 { functions += "function f\(i)() { return f\(i - 1)(); }\n" }
+        let rules = try compile(firestore(functions + "match /a/{b} { allow read: if f2999(); allow write: if f10(); }"))
+        let read = await rules.decide(.get, "a/b")
+        #expect(!read.allowed)
+        #expect(read.explanation.contains("more than 20 levels deep"))
+        #expect(await rules.decide(.delete, "a/b").allowed)
+    }
+
+    @Test func concurrentEvaluationsOfOneRulesetAgree() async throws {
+        let rules = try compile(firestore("""
+            match /posts/{post} {
+              allow create: if request.resource.data.title.matches('^[A-Z][a-z ]*$') && request.resource.data.tag.matches(post + '.*');
+            }
+            """))
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<400 {
+                group.addTask {
+                    let title = i % 2 == 0 ? "Hello world" : "hello"
+                    let decision = await rules.decide(.create, "posts/p\(i % 7)", writing: ["title": .string(title), "tag": .string("p\(i % 7)-x")])
+                    return (i, decision.allowed)
+                }
+            }
+            var all: [(Int, Bool)] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.count == 400)
+        #expect(outcomes.allSatisfy { i, allowed in allowed == (i % 2 == 0) })
+    }
+
     /// Compiles; on failure the diagnostics must be well-formed. Returns whether it compiled.
     func checkCompiles(_ source: String) -> Bool {
         do {
@@ -138,7 +170,8 @@ struct SplitMix64: RandomNumberGenerator {
             "request", "request.auth", "request.auth.uid", "request.time", "request.path", "request.resource", "resource",
             "resource.data", "resource.data.n", "thing", "database", "b'\\x00'", "9223372036854775807", "-9223372036854775807",
             "duration.value(1, 's')", "timestamp.value(0)", "latlng.value(1, 2)", "/databases/$(database)/documents/users/$(thing)",
-            "request.query", "'[a-'", "'.*'",
+            "request.query", "'[a-'", "'.*'", "request.time.date()", "(request.time - timestamp.value(0))",
+            "resource.data.members", "get(/databases/$(database)/documents/users/alice)", "path('a/{x}')",
         ]
         guard depth > 0, Int.random(in: 0..<4, using: &random) != 0 else { return leaves.randomElement(using: &random)! }
         let a = randomExpression(&random, depth: depth - 1)
@@ -169,7 +202,7 @@ struct SplitMix64: RandomNumberGenerator {
         case 3: return .double([0, -0.0, 1.5, .nan, .infinity, -.infinity, 1e300].randomElement(using: &random)!)
         case 4: return .string(["", "a", "alice", "é", "a/b", String(repeating: "x", count: 300)].randomElement(using: &random)!)
         case 5: return .bytes([0, 255])
-        case 6: return .timestamp(Bool.random(using: &random) ? .min : .max)
+        case 6: return .timestamp([Timestamp.min, .max, Timestamp(microseconds: .min), Timestamp(microseconds: .max)].randomElement(using: &random)!)
         case 7: return .reference(try! DocumentPath("users/alice"))
         case 8: return .geoPoint(try! GeoPoint(latitude: 90, longitude: -180))
         case 9: return .array((0..<Int.random(in: 0...3, using: &random)).map { _ in randomValue(&random, depth: depth - 1) })
@@ -208,7 +241,7 @@ struct SplitMix64: RandomNumberGenerator {
         return RulesRequest(
             method: RulesMethod.allCases.randomElement(using: &random)!, path: path,
             auth: Bool.random(using: &random) ? RulesAuth(uid: ["alice", "bob", ""].randomElement(using: &random)!, token: randomData(&random)) : nil,
-            time: [Timestamp.min, .max, Timestamp(microseconds: 0)].randomElement(using: &random)!,
+            time: [Timestamp.min, .max, Timestamp(microseconds: 0), Timestamp(microseconds: .min), Timestamp(microseconds: .max)].randomElement(using: &random)!,
             resource: resource(&random), requestResource: resource(&random),
             query: Bool.random(using: &random) ? RulesQuery(limit: .random(in: -5...50, using: &random), offset: .max, orderBy: "n") : nil,
             bucket: ["default", "b", ""].randomElement(using: &random)!)
