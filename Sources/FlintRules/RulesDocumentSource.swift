@@ -12,7 +12,9 @@ public protocol RulesDocumentSource: Sendable {
 public struct EmptyDocumentSource: RulesDocumentSource {
     /// Makes the empty source.
     public init() {}
+    /// Always nil: nothing is stored.
     public func document(at path: DocumentPath) async throws -> [String: Value]? { nil }
+    /// Always nil: nothing is stored.
     public func documentAfter(at path: DocumentPath) async throws -> [String: Value]? { nil }
 }
 
@@ -29,6 +31,8 @@ public struct InMemoryDocumentSource: RulesDocumentSource {
         self.after = after ?? before
     }
 
+    /// The document in `before`.
     public func document(at path: DocumentPath) async throws -> [String: Value]? { before[path] }
+    /// The document in `after`.
     public func documentAfter(at path: DocumentPath) async throws -> [String: Value]? { after[path] }
 }

@@ -64,6 +64,7 @@ public struct RulesTestError: Error, Sendable, CustomStringConvertible {
     /// Makes an error.
     public init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 }
 
