@@ -152,6 +152,24 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(outcomes.allSatisfy { i, allowed in allowed == (i % 2 == 0) })
     }
 
+    @Test func randomRegularExpressionsNeverCrash() async {
+        var random = SplitMix64(seed: 2024)
+        let pieces = ["(", ")", "[", "]", "{", "}", "*", "+", "?", "|", ".", "^", "$", "\\", "-", "a", "b", ",", "1", "2",
+                      "d", "w", "s", "p", "P", ":", "=", "!", "<", ">", "#", "&", "~", "é", "x", "u", "0"]
+        var valid = 0
+        for _ in 0..<2000 {
+            let pattern = (0..<Int.random(in: 1...10, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let literal = "'" + pattern.replacingOccurrences(of: "'", with: "\\'") + "'"
+            for expression in ["'aab-12'.matches(\(literal))", "'aab-12'.replace(\(literal) + '', 'z').size() >= 0", "'a,b'.split(\(literal) + '').size() > 0"] {
+                let source = firestore("match /things/{thing} { allow get: if \(expression); }")
+                guard let rules = try? Ruleset.compile(source) else { continue }
+                valid += 1
+                _ = await rules.decide(.get, "things/t1")
+            }
+        }
+        #expect(valid > 0)
+    }
+
     /// Compiles; on failure the diagnostics must be well-formed. Returns whether it compiled.
     func checkCompiles(_ source: String) -> Bool {
         do {

@@ -57,4 +57,32 @@ import Testing
         #expect(await !read("bob", metadata: [:]))
         #expect(await !read(nil, metadata: ["public": "no"]))
     }
+
+    @Test func storageRulesReadFirestoreDocumentsAndMatchEverything() async throws {
+        let rules = try compile("""
+            rules_version = '2';
+            service firebase.storage {
+              match /b/{bucket}/o {
+                match /{allPaths=**} {
+                  allow read: if request.auth != null;
+                  allow write: if firestore.get(/databases/(default)/documents/users/$(request.auth.uid)).data.isAdmin == true
+                    || firestore.exists(/databases/(default)/documents/uploaders/$(request.auth.uid));
+                }
+              }
+            }
+            """)
+        let documents = MemoryDocuments(before: ["users/root": ["isAdmin": true], "users/alice": ["isAdmin": false], "uploaders/bob": [:]])
+        func decide(_ method: RulesMethod, _ uid: String?) async -> Bool {
+            let request = RulesRequest(
+                method: method, path: ["deep", "down", "file.txt"], auth: uid.map { RulesAuth(uid: $0) },
+                requestResource: method == .create ? .object(name: "deep/down/file.txt", bucket: "default", properties: ["size": 1]) : nil)
+            return await rules.evaluate(request, documents: documents, budget: RulesReadBudget(limit: 10)).allowed
+        }
+        #expect(await decide(.get, "alice"))
+        #expect(await !decide(.get, nil))
+        #expect(await decide(.create, "root"))
+        #expect(await decide(.create, "bob"))
+        #expect(await !decide(.create, "alice"))
+        #expect(await !decide(.delete, "carol"))
+    }
 }
