@@ -133,16 +133,20 @@ struct Lexer {
 
     private mutating func lexSymbol() -> Token.Kind {
         let first = bytes[index]
-        let second = peek(1)
-        let two: [UInt8: (UInt8, Symbol)] = [
-            UInt8(ascii: "="): (UInt8(ascii: "="), .equal), UInt8(ascii: "!"): (UInt8(ascii: "="), .notEqual),
-            UInt8(ascii: "<"): (UInt8(ascii: "="), .lessEqual), UInt8(ascii: ">"): (UInt8(ascii: "="), .greaterEqual),
-            UInt8(ascii: "&"): (UInt8(ascii: "&"), .and), UInt8(ascii: "|"): (UInt8(ascii: "|"), .or),
-        ]
-        if let (next, symbol) = two[first], second == next {
+        let pair: Symbol?
+        switch (first, peek(1)) {
+        case (UInt8(ascii: "="), UInt8(ascii: "=")): pair = .equal
+        case (UInt8(ascii: "!"), UInt8(ascii: "=")): pair = .notEqual
+        case (UInt8(ascii: "<"), UInt8(ascii: "=")): pair = .lessEqual
+        case (UInt8(ascii: ">"), UInt8(ascii: "=")): pair = .greaterEqual
+        case (UInt8(ascii: "&"), UInt8(ascii: "&")): pair = .and
+        case (UInt8(ascii: "|"), UInt8(ascii: "|")): pair = .or
+        default: pair = nil
+        }
+        if let pair {
             advanceByte()
             advanceByte()
-            return .symbol(symbol)
+            return .symbol(pair)
         }
         if first < 0x80, let symbol = Symbol(rawValue: String(UnicodeScalar(first))) {
             advanceByte()

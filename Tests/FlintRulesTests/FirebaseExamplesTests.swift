@@ -188,4 +188,13 @@ import Testing
         #expect(await !rules.decide(.list, "posts/p", query: RulesQuery()).allowed)
         #expect(await !rules.decide(.get, "posts/p").allowed)
     }
+
+    @Test func aLockedRulesetDeniesEverything() async {
+        let locked = Ruleset.locked(.firestore)
+        for method in RulesMethod.allCases {
+            let decision = await locked.decide(method, "users/alice", auth: alice, writing: [:])
+            #expect(!decision.allowed)
+            #expect(decision.explanation == "no rule matches /databases/(default)/documents/users/alice for \(method.rawValue)")
+        }
+    }
 }
