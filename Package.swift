@@ -88,6 +88,10 @@ let package = Package(
             dependencies: ["FlintCore", "FlintTestSupport"]
         ),
         .testTarget(
+            name: "FlintRulesTests",
+            dependencies: ["FlintRules", "FlintCore"]
+        ),
+        .testTarget(
             name: "FlintServerTests",
             dependencies: [
                 "FlintServer",
