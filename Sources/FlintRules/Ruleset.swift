@@ -29,6 +29,21 @@ public struct Ruleset: Sendable {
         Ruleset(service: service, source: "", program: Program(service: service, functions: [], matches: []))
     }
 
+    /// Whether some `allow` for `method` applies to `path` and is not literally `false`, whatever its condition
+    /// would say. The server uses it for a query that returns no documents: with nothing to check, the query is
+    /// allowed when the rules could allow listing that collection at all.
+    /// - Parameter path: segments under the service root, as in `RulesRequest.path`.
+    public func mayGrant(_ method: RulesMethod, path: [String], bucket: String = "default") -> Bool {
+        let root = service == .firestore ? RulesPath.firestoreRoot : ["b", bucket, "o"]
+        return program.candidates(for: root + path).contains { match, _ in
+            match.allows.contains { allow in
+                guard allow.methods & method.bit != 0 else { return false }
+                if case .constant(.bool(false))? = allow.condition { return false }
+                return true
+            }
+        }
+    }
+
     /// Decides one request. Never throws and never crashes: any evaluation error makes that `allow` expression false.
     ///
     /// Every `allow` for the request's method in every match block whose path fits is tried, in source order,

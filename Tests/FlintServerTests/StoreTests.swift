@@ -67,6 +67,26 @@ func withStore<T: Sendable>(
         }
     }
 
+    @Test func aCommitPinnedToVersionsAppliesOnlyWhileTheyHold() async throws {
+        try await withStore { store in
+            let path = try DocumentPath("c/a")
+            var pinned = try Commit(writes: [try set("c/a", ["n": 1])])
+            pinned.expectedVersions = [path: 0]
+            #expect(try await store.commit(pinned).version == 1)
+            // The document is now at version 1: a commit checked against its absence must not apply.
+            do {
+                _ = try await store.commit(pinned)
+                Issue.record("a commit pinned to a stale version applied")
+            } catch let error as FlintError {
+                #expect(error.code == .aborted)
+            }
+            #expect(try await store.document(at: path)?.fields == ["n": 1])
+            pinned.expectedVersions = [path: 1]
+            pinned.writes = [try set("c/a", ["n": 2])]
+            #expect(try await store.commit(pinned).version == 2)
+        }
+    }
+
     @Test func theChangeLogRecordsEveryCommitInSequenceWithTheDocumentsAfterIt() async throws {
         try await withStore { store in
             _ = try await store.commit(try Commit(writes: [try set("a/1", ["n": 1]), try set("a/2", ["n": 2])]))

@@ -58,6 +58,7 @@ enum OpenAPIDocument {
                   "200": {"description": "The document (document path) or a page of the collection in id order (collection path)", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Document"}, {"$ref": "#/components/schemas/DocumentPage"}]}}}},
                   "304": {"description": "Not modified"},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}
                 }
               },
@@ -69,6 +70,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "200": {"description": "The document as written", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "412": {"$ref": "#/components/responses/Error"},
                   "413": {"$ref": "#/components/responses/Error"}
@@ -85,6 +87,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "200": {"description": "The document as written", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "412": {"$ref": "#/components/responses/Error"},
                   "413": {"$ref": "#/components/responses/Error"}
@@ -97,6 +100,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "204": {"description": "Deleted"},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "412": {"$ref": "#/components/responses/Error"}
                 }
@@ -108,6 +112,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "201": {"description": "Created", "headers": {"Location": {"schema": {"type": "string"}, "description": "/v1/documents/{new path}"}, "ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
                   "413": {"$ref": "#/components/responses/Error"}
                 }
               }
@@ -120,6 +125,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "200": {"description": "The matching documents, in order", "content": {"application/json": {"schema": {"type": "object", "required": ["documents"], "properties": {"documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}}}}},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
                   "413": {"$ref": "#/components/responses/Error"}
                 }
               }
@@ -355,6 +361,50 @@ enum OpenAPIDocument {
                 "responses": {"200": {"description": "The new key id", "content": {"application/json": {"schema": {"type": "object", "properties": {"kid": {"type": "string"}}}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
               }
             },
+            "/v1/admin/rules/{service}": {
+              "parameters": [{"$ref": "#/components/parameters/RulesService"}],
+              "put": {
+                "summary": "Deploy a rules file (admin scope): validated (every error with line and column in error.details), compiled, then swapped in atomically; kept as a new release",
+                "operationId": "adminDeployRules", "security": [{"bearer": []}],
+                "parameters": [{"name": "dryRun", "in": "query", "schema": {"type": "boolean"}, "description": "Only validate; deploy nothing"}],
+                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string", "description": "The rules file, as for Firebase (rules_version = '2'; service cloud.firestore { ... })"}}}},
+                "responses": {
+                  "200": {"description": "With dryRun: the rules are valid", "content": {"application/json": {"schema": {"type": "object", "properties": {"valid": {"const": true}, "service": {"type": "string"}}}}}},
+                  "201": {"description": "The new live release", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RulesRelease"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "get": {
+                "summary": "The live release with its source (admin scope)",
+                "operationId": "adminGetRules", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The live release", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RulesRelease"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/rules/{service}/releases": {
+              "parameters": [{"$ref": "#/components/parameters/RulesService"}],
+              "get": {
+                "summary": "Every release of a service, newest (the live one) first (admin scope)",
+                "operationId": "adminListRulesReleases", "security": [{"bearer": []}],
+                "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                "responses": {"200": {"description": "The releases, without their sources", "content": {"application/json": {"schema": {"type": "object", "required": ["releases"], "properties": {"releases": {"type": "array", "items": {"$ref": "#/components/schemas/RulesRelease"}}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/rules/{service}/releases/{id}": {
+              "parameters": [{"$ref": "#/components/parameters/RulesService"}, {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+              "get": {
+                "summary": "One release with its source (admin scope)",
+                "operationId": "adminGetRulesRelease", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The release", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RulesRelease"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/rules/{service}/releases/{id}/rollback": {
+              "parameters": [{"$ref": "#/components/parameters/RulesService"}, {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+              "post": {
+                "summary": "Roll back: deploy that release's source again, as a new live release (admin scope)",
+                "operationId": "adminRollbackRules", "security": [{"bearer": []}],
+                "responses": {"201": {"description": "The new live release", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RulesRelease"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
             "/v1/auth/providers/{id}/start": {
               "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
               "get": {
@@ -379,6 +429,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "200": {"description": "Committed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommitResult"}}}},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"},
                   "409": {"$ref": "#/components/responses/Error"},
                   "412": {"$ref": "#/components/responses/Error"},
@@ -393,6 +444,7 @@ enum OpenAPIDocument {
               "ETag": {"description": "The document's version, quoted: \"42\"", "schema": {"type": "string"}}
             },
             "parameters": {
+              "RulesService": {"name": "service", "in": "path", "required": true, "schema": {"enum": ["firestore", "storage"]}, "description": "firestore: the rules of documents (service cloud.firestore); storage: of files (service firebase.storage)"},
               "IfMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "A document ETag (the write applies only at that version, else 412) or * (the document must exist, else 404)"}
             },
             "responses": {
@@ -413,6 +465,10 @@ enum OpenAPIDocument {
                 }}}
               },
               "Value": {"description": "A value in Flint's JSON form (see info.description)"},
+              "RulesRelease": {"type": "object", "required": ["id", "service", "sha256", "createTime"], "properties": {
+                "id": {"type": "integer"}, "service": {"enum": ["firestore", "storage"]}, "sha256": {"type": "string", "description": "Of the source, hex"},
+                "createTime": {"type": "string", "format": "date-time"}, "deployedBy": {"type": ["string", "null"], "description": "The uid or client id that deployed it; null when loaded from --rules-dir"},
+                "rollbackOf": {"type": ["integer", "null"], "description": "For a rollback, the release it repeats"}, "source": {"type": "string", "description": "The rules file (when one release is read)"}}},
               "Credentials": {"type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8}}},
               "User": {"type": "object", "required": ["uid", "provider", "anonymous", "disabled", "claims", "createTime"], "properties": {
                 "uid": {"type": "string"}, "sub": {"type": "string"}, "email": {"type": ["string", "null"]}, "provider": {"type": "string"},
