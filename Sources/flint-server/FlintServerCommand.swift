@@ -30,6 +30,13 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Its secret, at least 16 characters (FLINT_ADMIN_CLIENT_SECRET); prefer the variable.") var adminClientSecret: String?
     @Option(help: "External sign-in providers, a JSON array (FLINT_AUTH_PROVIDERS); see sdk-docs/auth.md.") var authProviders: String?
     @Option(help: "Folder whose firestore.rules and storage.rules are deployed at start-up (FLINT_RULES_DIR).") var rulesDir: String?
+    @Option(help: "Largest file in bytes (FLINT_MAX_FILE_SIZE). Default 104857600.") var maxFileSize: String?
+    @Option(help: "Content types files may have, comma-separated media ranges such as image/*,application/pdf (FLINT_FILE_CONTENT_TYPES). Default */*.")
+    var fileContentTypes: String?
+    @Option(help: "Bytes of files each user may store, 0 for no limit (FLINT_FILE_QUOTA). Default 0.") var fileQuota: String?
+    @Option(help: "Seconds an unfinished resumable upload is kept (FLINT_UPLOAD_EXPIRY). Default 86400.") var uploadExpiry: String?
+    @Option(help: "Longest lifetime of a signed download link in seconds (FLINT_SIGNED_LINK_MAX_LIFETIME). Default 604800.")
+    var signedLinkMaxLifetime: String?
 
     func run() async throws {
         var configuration = FlintServer.Configuration()
@@ -51,6 +58,11 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_ADMIN_CLIENT_SECRET"] = adminClientSecret
         flags["FLINT_AUTH_PROVIDERS"] = authProviders
         flags["FLINT_RULES_DIR"] = rulesDir
+        flags["FLINT_MAX_FILE_SIZE"] = maxFileSize
+        flags["FLINT_FILE_CONTENT_TYPES"] = fileContentTypes
+        flags["FLINT_FILE_QUOTA"] = fileQuota
+        flags["FLINT_UPLOAD_EXPIRY"] = uploadExpiry
+        flags["FLINT_SIGNED_LINK_MAX_LIFETIME"] = signedLinkMaxLifetime
         do {
             try configuration.apply(environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch {

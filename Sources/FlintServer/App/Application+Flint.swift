@@ -1,5 +1,6 @@
 public import FlintCore
 import Foundation
+import GRDB
 public import Hummingbird
 import HummingbirdWebSocket
 public import Logging
@@ -53,7 +54,10 @@ public func buildApplication(
                     maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(configuration.realtimePingIntervalSeconds)),
                     closeTimeout: .seconds(5)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
-        services: [store, ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger)],
+        services: [
+            store, ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger),
+            FileHousekeeper(storage: parts.files, logger: logger),
+        ],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             // Without a configured public URL, the issuer is the address actually bound (port 0 picks one).
@@ -74,23 +78,33 @@ struct ServerParts: Sendable {
     let tokens: TokenService
     let hasher: PasswordHasher
     let rules: LiveRules
+    let files: FileStorage
+    let linkSigner: LinkSigner
 
-    /// Opens the auth tables beside the documents, loads (or makes) the signing keys, and ensures the admin
-    /// service account from the configuration.
+    /// Opens the auth, rules and file tables beside the documents (and the blob store in `files/` beside the
+    /// database), loads (or makes) the signing keys, loads the live rules, and ensures the admin service account from
+    /// the configuration.
+    /// - Parameter fileAuthorizer: decides every file operation; the storage security rules unless a test says otherwise.
     init(
         _ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry,
-        logger: Logger
+        logger: Logger, fileAuthorizer: FileAuthorizer? = nil
     ) async throws {
         self.store = store
         self.hub = hub
         self.registry = registry
+        rules = try await LiveRules(store: try RulesStore(pool: store.pool), logger: logger)
+        if let directory = configuration.rulesDirectory { try await rules.deployFolder(directory, logger: logger) }
+        let fileMetadata = try FileMetadataStore(pool: store.pool)
+        let filesDirectory = URL(fileURLWithPath: store.pool.path).deletingLastPathComponent().appendingPathComponent("files").path
+        files = FileStorage(
+            blobs: try FileSystemBlobStore(directory: filesDirectory), metadata: fileMetadata, authorizer: fileAuthorizer ?? .storageRules(rules, documents: store),
+            limits: FileLimits(configuration), logger: store.logger)
+        linkSigner = LinkSigner(key: try await fileMetadata.linkKey())
         authStore = try AuthStore(pool: store.pool)
         tokens = TokenService(
             store: authStore, issuer: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)", audience: "flint")
         try await tokens.start()
         hasher = PasswordHasher(cost: .init(logN: configuration.passwordCost, r: 8, p: 1))
-        rules = try await LiveRules(store: try RulesStore(pool: store.pool), logger: logger)
-        if let directory = configuration.rulesDirectory { try await rules.deployFolder(directory, logger: logger) }
         if let id = configuration.adminClientID, let secret = configuration.adminClientSecret {
             let existing = try await authStore.client(id: id)
             if existing.map({ !hasher.verify(secret, against: $0.secretHash ?? "") || $0.scopes != ["admin"] }) ?? true {
@@ -128,5 +142,7 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
     AdminController(
         store: parts.authStore, tokens: parts.tokens, hasher: parts.hasher, minimumPasswordLength: configuration.passwordMinimumLength,
         maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    FilesController(storage: parts.files, signer: parts.linkSigner, publicURL: { [tokens = parts.tokens] in tokens.issuer }).addRoutes(to: router)
+    TusController(storage: parts.files).addRoutes(to: router)
     return router
 }

@@ -46,6 +46,19 @@ public struct Configuration: Sendable {
     /// A folder whose `firestore.rules` and `storage.rules` are deployed at start-up when they differ from the live
     /// rules (`--rules-dir`, `FLINT_RULES_DIR`). Without it, rules are deployed through `/v1/admin/rules`.
     public var rulesDirectory: String? = nil
+    /// The largest file, in bytes (`--max-file-size`, `FLINT_MAX_FILE_SIZE`); uploads are streamed, so this is not
+    /// held in memory.
+    public var maximumFileSize = 100 * 1024 * 1024
+    /// The content types files may have, as media ranges (`--file-content-types`, `FLINT_FILE_CONTENT_TYPES`, comma
+    /// separated: `image/*,application/pdf`); `*/*` allows all.
+    public var fileContentTypes = ["*/*"]
+    /// Bytes of files each user may store; 0 for no limit (`--file-quota`, `FLINT_FILE_QUOTA`). Admins are exempt.
+    public var fileQuotaPerUser = 0
+    /// Seconds an unfinished resumable upload is kept (`--upload-expiry`, `FLINT_UPLOAD_EXPIRY`).
+    public var uploadExpirySeconds = 24 * 3600
+    /// The longest lifetime of a signed download link, in seconds (`--signed-link-max-lifetime`,
+    /// `FLINT_SIGNED_LINK_MAX_LIFETIME`).
+    public var signedLinkMaximumLifetimeSeconds = 7 * 24 * 3600
 
     public init() {}
 
@@ -68,6 +81,11 @@ public struct Configuration: Sendable {
         ("FLINT_ADMIN_CLIENT_SECRET", "--admin-client-secret", "its secret"),
         ("FLINT_AUTH_PROVIDERS", "--auth-providers", "external sign-in providers, a JSON array"),
         ("FLINT_RULES_DIR", "--rules-dir", "folder whose firestore.rules and storage.rules are deployed at start-up"),
+        ("FLINT_MAX_FILE_SIZE", "--max-file-size", "largest file in bytes"),
+        ("FLINT_FILE_CONTENT_TYPES", "--file-content-types", "content types files may have, comma-separated media ranges"),
+        ("FLINT_FILE_QUOTA", "--file-quota", "bytes of files each user may store (0: no limit)"),
+        ("FLINT_UPLOAD_EXPIRY", "--upload-expiry", "seconds an unfinished resumable upload is kept"),
+        ("FLINT_SIGNED_LINK_MAX_LIFETIME", "--signed-link-max-lifetime", "longest lifetime of a signed download link in seconds"),
     ]
 
     /// Applies `FLINT_*` variables, then the given flag values (keyed by variable name), validating each.
@@ -131,6 +149,14 @@ public struct Configuration: Sendable {
             guard !directory.isEmpty else { throw ConfigurationError("FLINT_RULES_DIR / --rules-dir must not be empty") }
             rulesDirectory = directory
         }
+        maximumFileSize = try Self.integer(values, "FLINT_MAX_FILE_SIZE", "--max-file-size", minimum: 1) ?? maximumFileSize
+        if let text = values["FLINT_FILE_CONTENT_TYPES"] {
+            fileContentTypes = try ContentTypePolicy.parse(text).get().allowed
+        }
+        fileQuotaPerUser = try Self.integer(values, "FLINT_FILE_QUOTA", "--file-quota", minimum: 0) ?? fileQuotaPerUser
+        uploadExpirySeconds = try Self.integer(values, "FLINT_UPLOAD_EXPIRY", "--upload-expiry", minimum: 60) ?? uploadExpirySeconds
+        signedLinkMaximumLifetimeSeconds =
+            try Self.integer(values, "FLINT_SIGNED_LINK_MAX_LIFETIME", "--signed-link-max-lifetime", minimum: 1) ?? signedLinkMaximumLifetimeSeconds
         if let secret = adminClientSecret, secret.count < 16 {
             throw ConfigurationError("FLINT_ADMIN_CLIENT_SECRET must have at least 16 characters")
         }

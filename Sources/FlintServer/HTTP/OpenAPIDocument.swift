@@ -145,6 +145,215 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/files": {
+              "get": {
+                "summary": "List files like a bucket browser: objects whose paths start with prefix, in byte order of their paths; with a delimiter, deeper paths are rolled up into prefixes (folders). Items and prefixes together fill a page.",
+                "operationId": "listFiles",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"name": "prefix", "in": "query", "schema": {"type": "string", "default": ""}, "description": "Only paths starting with this, such as rooms/r1/"},
+                  {"name": "delimiter", "in": "query", "schema": {"type": "string"}, "description": "Usually /: paths with it after the prefix are rolled up into prefixes"},
+                  {"name": "pageSize", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                  {"name": "pageToken", "in": "query", "schema": {"type": "string"}, "description": "The nextPageToken of the previous page"}
+                ],
+                "responses": {
+                  "200": {"description": "A page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FileList"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/files/{path}": {
+              "parameters": [
+                {"name": "path", "in": "path", "required": true, "description": "The object's path, such as avatars/alice.png: 1 to 1024 bytes of UTF-8, segments separated by /, no empty, . or .. segments, no control characters. Percent-encode reserved characters inside a segment (a colon as %3A).", "schema": {"type": "string"}}
+              ],
+              "get": {
+                "summary": "Download a file (streamed), with a single byte range and conditional requests; or its metadata with ?metadata. A signed link (generation, expires, signature) downloads without a token.",
+                "operationId": "downloadFile",
+                "security": [{"bearer": []}, {}],
+                "parameters": [
+                  {"name": "metadata", "in": "query", "allowEmptyValue": true, "schema": {"type": "string"}, "description": "Present: answer with the metadata as JSON instead of the bytes"},
+                  {"name": "generation", "in": "query", "schema": {"type": "integer"}, "description": "Signed links: the generation signed for"},
+                  {"name": "expires", "in": "query", "schema": {"type": "integer"}, "description": "Signed links: expiry, Unix seconds"},
+                  {"name": "signature", "in": "query", "schema": {"type": "string"}, "description": "Signed links: HMAC-SHA256 over path, generation and expiry, base64url"},
+                  {"name": "Range", "in": "header", "schema": {"type": "string"}, "description": "bytes=first-last, bytes=first- or bytes=-suffix (one range; several are answered whole)"},
+                  {"name": "If-Range", "in": "header", "schema": {"type": "string"}, "description": "The range applies only while the file has this ETag"},
+                  {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}, "description": "304 when the file still has one of these ETags"},
+                  {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "412 unless the file has one of these ETags"}
+                ],
+                "responses": {
+                  "200": {"description": "The whole file (or, with ?metadata, its metadata)", "headers": {"ETag": {"$ref": "#/components/headers/FileETag"}, "Content-Disposition": {"schema": {"type": "string"}}, "X-Content-Type-Options": {"schema": {"const": "nosniff"}}}, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}, "application/json": {"schema": {"$ref": "#/components/schemas/FileMetadata"}}}},
+                  "206": {"description": "The requested range", "headers": {"Content-Range": {"schema": {"type": "string"}}, "ETag": {"$ref": "#/components/headers/FileETag"}}, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                  "304": {"description": "Not modified"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"},
+                  "416": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "head": {
+                "summary": "The headers a GET would send, without the bytes",
+                "operationId": "headFile",
+                "security": [{"bearer": []}, {}],
+                "responses": {
+                  "200": {"description": "The file exists", "headers": {"ETag": {"$ref": "#/components/headers/FileETag"}, "Content-Length": {"schema": {"type": "integer"}}}},
+                  "206": {"description": "The range exists"},
+                  "304": {"description": "Not modified"},
+                  "404": {"description": "No such file"}
+                }
+              },
+              "put": {
+                "summary": "Upload a file (simple upload): the body is streamed to disk and becomes visible only when whole. Needs Content-Length; for data of unknown length, or to resume after an interruption, use /v1/uploads (tus).",
+                "operationId": "uploadFile",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"name": "Content-Type", "in": "header", "schema": {"type": "string", "default": "application/octet-stream"}, "description": "Stored and served back; checked against FLINT_FILE_CONTENT_TYPES"},
+                  {"name": "Content-Disposition", "in": "header", "schema": {"type": "string"}, "description": "Stored and served back"},
+                  {"name": "Cache-Control", "in": "header", "schema": {"type": "string"}, "description": "Stored and served back"},
+                  {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "* (a file must exist) or an ETag (the file must be that generation), else 412"},
+                  {"name": "If-None-Match", "in": "header", "schema": {"const": "*"}, "description": "Create only: 412 if a file exists"}
+                ],
+                "requestBody": {"required": true, "description": "The bytes. Custom metadata: X-Flint-Meta-<key> headers (keys lowercased).", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {
+                  "200": {"description": "Replaced", "headers": {"ETag": {"$ref": "#/components/headers/FileETag"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FileMetadata"}}}},
+                  "201": {"description": "Created", "headers": {"ETag": {"$ref": "#/components/headers/FileETag"}, "Location": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FileMetadata"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "411": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "patch": {
+                "summary": "Update a file's metadata: contentType, contentDisposition, cacheControl and customMetadata (merged key by key; null removes). The bytes and the generation stay; metageneration counts up.",
+                "operationId": "updateFileMetadata",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "The file's ETag, else 412"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FileMetadataUpdate"}}}},
+                "responses": {
+                  "200": {"description": "The updated metadata", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FileMetadata"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "delete": {
+                "summary": "Delete a file: its metadata and its bytes",
+                "operationId": "deleteFile",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "The file's ETag, else 412"}],
+                "responses": {
+                  "204": {"description": "Deleted"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "post": {
+                "summary": "Sign a download link: POST /v1/files/{path}:sign (the path parameter ends with :sign). The link downloads this generation without a token until it expires; replacing or deleting the file kills it.",
+                "operationId": "signFileLink",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
+                  "expiresIn": {"type": "integer", "minimum": 1, "description": "Seconds from now (default 3600), at most FLINT_SIGNED_LINK_MAX_LIFETIME"},
+                  "expireTime": {"type": "string", "format": "date-time", "description": "Or an absolute expiry (a past one makes a link that is already expired)"}}}}}},
+                "responses": {
+                  "200": {"description": "The link", "content": {"application/json": {"schema": {"type": "object", "required": ["url", "expireTime", "generation"], "properties": {"url": {"type": "string"}, "expireTime": {"type": "string", "format": "date-time"}, "generation": {"type": "integer"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/uploads": {
+              "options": {
+                "summary": "tus 1.0: what the server supports (Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm)",
+                "operationId": "tusOptions",
+                "responses": {"204": {"description": "The capabilities, in headers"}}
+              },
+              "post": {
+                "summary": "tus creation (and creation-with-upload): start a resumable upload. Upload-Metadata carries path (required), contentType (or filetype) and custom metadata, each value base64.",
+                "operationId": "tusCreate",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"$ref": "#/components/parameters/TusResumable"},
+                  {"name": "Upload-Length", "in": "header", "required": true, "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "Upload-Metadata", "in": "header", "required": true, "schema": {"type": "string"}, "description": "path <base64>,contentType <base64>,<key> <base64>…"},
+                  {"name": "Upload-Checksum", "in": "header", "schema": {"type": "string"}, "description": "With a body: sha1|md5|sha256 <base64 digest>"}
+                ],
+                "requestBody": {"required": false, "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {
+                  "201": {"description": "Created: Location is the upload's URL; Upload-Offset when a body came; Upload-Expires"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "412": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/uploads/{id}": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "head": {
+                "summary": "tus: the upload's offset (where to resume), length, metadata and expiry",
+                "operationId": "tusHead",
+                "security": [{"bearer": []}],
+                "parameters": [{"$ref": "#/components/parameters/TusResumable"}],
+                "responses": {
+                  "200": {"description": "Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires"},
+                  "404": {"description": "No such upload (finished, terminated or removed after expiry)"},
+                  "410": {"description": "Expired"}
+                }
+              },
+              "patch": {
+                "summary": "tus: append bytes at Upload-Offset; the last byte makes the file visible",
+                "operationId": "tusPatch",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"$ref": "#/components/parameters/TusResumable"},
+                  {"name": "Upload-Offset", "in": "header", "required": true, "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "Upload-Checksum", "in": "header", "schema": {"type": "string"}, "description": "sha1|md5|sha256 <base64 digest> of this request's bytes"}
+                ],
+                "requestBody": {"required": true, "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {
+                  "204": {"description": "Stored and synced: Upload-Offset is the new offset"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"description": "Upload-Offset does not match the upload's offset, or another request is writing to it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                  "410": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"},
+                  "460": {"description": "Checksum mismatch: none of the bytes were kept", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }
+              },
+              "delete": {
+                "summary": "tus termination: the upload and its bytes are removed",
+                "operationId": "tusTerminate",
+                "security": [{"bearer": []}],
+                "parameters": [{"$ref": "#/components/parameters/TusResumable"}],
+                "responses": {"204": {"description": "Terminated"}, "404": {"$ref": "#/components/responses/Error"}}
+              },
+              "post": {
+                "summary": "tus: PATCH, DELETE or HEAD through X-HTTP-Method-Override, for clients that can only POST",
+                "operationId": "tusMethodOverride",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"$ref": "#/components/parameters/TusResumable"},
+                  {"name": "X-HTTP-Method-Override", "in": "header", "required": true, "schema": {"enum": ["PATCH", "DELETE", "HEAD"]}}
+                ],
+                "responses": {"204": {"description": "As the overridden method"}, "400": {"$ref": "#/components/responses/Error"}}
+              }
+            },
             "/v1/auth/signup": {
               "post": {
                 "summary": "Create an email/password account and sign in. With an anonymous user's access token, links that user instead (same uid, data kept).",
@@ -441,11 +650,13 @@ enum OpenAPIDocument {
           },
           "components": {
             "headers": {
-              "ETag": {"description": "The document's version, quoted: \"42\"", "schema": {"type": "string"}}
+              "ETag": {"description": "The document's version, quoted: \"42\"", "schema": {"type": "string"}},
+              "FileETag": {"description": "The file's generation, quoted: \"17\"", "schema": {"type": "string"}}
             },
             "parameters": {
               "RulesService": {"name": "service", "in": "path", "required": true, "schema": {"enum": ["firestore", "storage"]}, "description": "firestore: the rules of documents (service cloud.firestore); storage: of files (service firebase.storage)"},
-              "IfMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "A document ETag (the write applies only at that version, else 412) or * (the document must exist, else 404)"}
+              "IfMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "A document ETag (the write applies only at that version, else 412) or * (the document must exist, else 404)"},
+              "TusResumable": {"name": "Tus-Resumable", "in": "header", "required": true, "schema": {"const": "1.0.0"}, "description": "The tus version; 412 otherwise"}
             },
             "responses": {
               "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -469,6 +680,46 @@ enum OpenAPIDocument {
                 "id": {"type": "integer"}, "service": {"enum": ["firestore", "storage"]}, "sha256": {"type": "string", "description": "Of the source, hex"},
                 "createTime": {"type": "string", "format": "date-time"}, "deployedBy": {"type": ["string", "null"], "description": "The uid or client id that deployed it; null when loaded from --rules-dir"},
                 "rollbackOf": {"type": ["integer", "null"], "description": "For a rollback, the release it repeats"}, "source": {"type": "string", "description": "The rules file (when one release is read)"}}},
+              "FileMetadata": {
+                "type": "object",
+                "required": ["path", "name", "size", "contentType", "md5Hash", "sha256", "etag", "generation", "metageneration", "customMetadata", "createTime", "updateTime", "uploader"],
+                "properties": {
+                  "path": {"type": "string", "examples": ["avatars/alice.png"]},
+                  "name": {"type": "string", "description": "The last segment of the path"},
+                  "size": {"type": "integer"},
+                  "contentType": {"type": "string"},
+                  "md5Hash": {"type": "string", "description": "base64"},
+                  "sha256": {"type": "string", "description": "hex"},
+                  "etag": {"type": "string", "description": "The generation, quoted"},
+                  "generation": {"type": "integer", "description": "Changes, and never repeats, whenever the bytes are written"},
+                  "metageneration": {"type": "integer", "description": "Counts metadata updates within a generation, from 1"},
+                  "customMetadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "contentDisposition": {"type": "string"},
+                  "cacheControl": {"type": "string"},
+                  "createTime": {"type": "string", "format": "date-time"},
+                  "updateTime": {"type": "string", "format": "date-time"},
+                  "uploader": {"type": ["string", "null"], "description": "The uid that uploaded this generation"}
+                }
+              },
+              "FileMetadataUpdate": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "contentType": {"type": "string"},
+                  "contentDisposition": {"type": ["string", "null"]},
+                  "cacheControl": {"type": ["string", "null"]},
+                  "customMetadata": {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]}}
+                }
+              },
+              "FileList": {
+                "type": "object",
+                "required": ["items", "prefixes"],
+                "properties": {
+                  "items": {"type": "array", "items": {"$ref": "#/components/schemas/FileMetadata"}},
+                  "prefixes": {"type": "array", "items": {"type": "string"}, "description": "With a delimiter: the folders, each ending with it"},
+                  "nextPageToken": {"type": "string", "description": "Present when more follow"}
+                }
+              },
               "Credentials": {"type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8}}},
               "User": {"type": "object", "required": ["uid", "provider", "anonymous", "disabled", "claims", "createTime"], "properties": {
                 "uid": {"type": "string"}, "sub": {"type": "string"}, "email": {"type": ["string", "null"]}, "provider": {"type": "string"},
