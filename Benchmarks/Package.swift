@@ -22,6 +22,7 @@ let package = Package(
             dependencies: [
                 .product(name: "FlintServer", package: "Flint"),
                 .product(name: "FlintCore", package: "Flint"),
+                .product(name: "FlintRules", package: "Flint"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -2,7 +2,7 @@ import FlintCore
 
 /// One case of a rules test file, read and checked: the request to evaluate, the documents it sees, the expectation.
 struct TestCase {
-    static let keys: Set<String> = ["name", "auth", "method", "path", "existing", "request", "query", "time", "bucket", "expect"]
+    static let keys: Set<String> = ["name", "auth", "method", "path", "existing", "request", "query", "time", "bucket", "firestore", "expect"]
 
     var name: String
     var request: RulesRequest
@@ -78,6 +78,9 @@ struct TestCase {
 
         switch service {
         case .firestore:
+            guard fields["firestore"] == nil else {
+                throw fail("\"firestore\" is for Storage rules; Firestore cases give the stored documents in \"existing\"")
+            }
             let path: DocumentPath
             do { path = try DocumentPath(pathText) } catch { throw fail("\"path\": \(error.message)") }
             var before: [DocumentPath: [String: Value]] = [:]
@@ -101,6 +104,16 @@ struct TestCase {
                 query: query, bucket: bucket)
             documents = InMemoryDocumentSource(before: before, after: after)
         case .storage:
+            // The Firestore documents that `firestore.get()` and `firestore.exists()` read.
+            var documentsRead: [DocumentPath: [String: Value]] = [:]
+            if let value = fields["firestore"] {
+                guard case .object(let entries) = value else { throw fail("\"firestore\" must be an object from document paths to data") }
+                for (key, data) in entries {
+                    let documentPath: DocumentPath
+                    do { documentPath = try DocumentPath(key) } catch { throw fail("\"firestore\" key \"\(key)\": \(error.message)") }
+                    documentsRead[documentPath] = try TestCase.map(data, "firestore[\"\(key)\"]", fail)
+                }
+            }
             let segments = pathText.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             guard !pathText.isEmpty, !segments.contains("") else {
                 throw fail("\"path\" must be an object name such as \"avatars/alice.png\", without empty segments")
@@ -112,7 +125,7 @@ struct TestCase {
                 resource: existing[pathText].map { .object(name: pathText, bucket: bucket, properties: $0) },
                 requestResource: isWrite ? .object(name: pathText, bucket: bucket, properties: properties) : nil,
                 query: query, bucket: bucket)
-            documents = InMemoryDocumentSource(before: [:])
+            documents = InMemoryDocumentSource(before: documentsRead)
         }
     }
 

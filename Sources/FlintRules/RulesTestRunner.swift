@@ -25,7 +25,8 @@ import FlintCore
 ///   (the document removed for delete). `query` gives `request.query` (`limit`, `offset`, `orderBy`).
 /// - Storage: `path` is the object name; `existing` maps object names to their properties (`size`,
 ///   `contentType`, `metadata`, …); `request` holds request.resource's properties for create and update;
-///   `bucket` names the bucket (default "default").
+///   `bucket` names the bucket (default "default"); `firestore` maps document paths to the data that
+///   `firestore.get()` and `firestore.exists()` read.
 /// Each case gets its own read budget of 10 documents.
 public enum RulesTestRunner {
     /// Parses every case first (so that a malformed file runs nothing), then evaluates each.

@@ -5,9 +5,9 @@ import ArgumentParser
 struct FlintBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flint-bench",
-        abstract: "Benchmarks for Flint: in-process query latency, HTTP write throughput, server start-up, realtime fan-out, idle WebSocket memory and file upload/download throughput.",
+        abstract: "Benchmarks for Flint: in-process query latency, HTTP write throughput, server start-up, realtime fan-out, idle WebSocket memory, file upload/download throughput and rules evaluation.",
         subcommands: [
             QueryBenchmark.self, WritesBenchmark.self, StartupBenchmark.self, FanoutBenchmark.self,
-            IdleConnectionsBenchmark.self, FilesBenchmark.self,
+            IdleConnectionsBenchmark.self, FilesBenchmark.self, RulesBenchmark.self,
         ])
 }
