@@ -20,7 +20,7 @@ echo "(the load generator shares these cores with the server; 'other processes' 
 server_pid=""; data=""
 start_server() {
   data=$(mktemp -d)
-  "$server" --port 0 --data-dir "$data" --log-level warning > "$data.out" 2>&1 &
+  "$server" --port 0 --data-dir "$data" --log-level warning --rules-dir ../rules/open > "$data.out" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do grep -q listening "$data.out" 2>/dev/null && break; sleep 0.1; done
   port=$(grep -o '127.0.0.1:[0-9]*' "$data.out" | cut -d: -f2)

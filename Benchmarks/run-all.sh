@@ -35,7 +35,7 @@ echo "machine busy meanwhile: $(secs $((b1 - b0))) CPU-s (the benchmark's own CP
 run_writes() {  # $1: label, rest: the load command (its URL is added by the caller)
   local label=$1; shift
   local dir; dir=$(mktemp -d "${TMPDIR:-/tmp}/flint-bench-writes.XXXXXX")
-  "$server" --port "$PORT" --data-dir "$dir" --log-level warning > "$dir/server.out" 2>&1 &
+  "$server" --port "$PORT" --data-dir "$dir" --log-level warning --rules-dir ../rules/open > "$dir/server.out" 2>&1 &
   local pid=$!
   for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break; sleep 0.01; done
   echo; echo "== writes ($label): fresh server (pid $pid, data dir $dir), then: $*"

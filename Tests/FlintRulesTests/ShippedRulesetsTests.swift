@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func theRulesFolderHoldsTheDocumentedRulesets() {
-        #expect(Set(["locked", "owner-only", "chat"]).isSubset(of: Set(Self.folders)), "rules/ at \(Self.rulesFolder.path) has \(Self.folders)")
+        #expect(Set(["locked", "owner-only", "chat", "open"]).isSubset(of: Set(Self.folders)), "rules/ at \(Self.rulesFolder.path) has \(Self.folders)")
     }
 
     @Test(arguments: folders)

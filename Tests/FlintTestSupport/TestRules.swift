@@ -2,29 +2,19 @@ public import Foundation
 
 /// Security rules for tests.
 public enum TestRules {
-    /// Open rules: allow all reads and writes to everyone, for tests of behaviour other than the rules.
-    public static let open: [String: String] = [
-        "firestore.rules": """
-            rules_version = '2';
-            service cloud.firestore {
-              match /databases/{database}/documents {
-                match /{document=**} {
-                  allow read, write: if true;
-                }
-              }
+    /// The repository's `rules/open` (allow all reads and writes to everyone), for tests of behaviour other than
+    /// the rules; README's walk-through runs with them too.
+    public static let open: [String: String] = {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rules/open")
+        var files: [String: String] = [:]
+        for name in ["firestore.rules", "storage.rules"] {
+            guard let source = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else {
+                fatalError("the test rules \(folder.path)/\(name) are missing")
             }
-            """,
-        "storage.rules": """
-            rules_version = '2';
-            service firebase.storage {
-              match /b/{bucket}/o {
-                match /{allPaths=**} {
-                  allow read, write: if true;
-                }
-              }
-            }
-            """,
-    ]
+            files[name] = source
+        }
+        return files
+    }()
 
     /// Writes rules files (name to source) into a new folder inside `directory` and returns the folder's path.
     public static func folder(_ files: [String: String], in directory: String) throws -> String {
