@@ -10,9 +10,9 @@ extension Evaluation {
         let secondOfDay = seconds - days * 86_400
         let subsecondMicros = micros - seconds * 1_000_000
         switch method {
-        case .year: return .int(civil(fromDays: days).year)
-        case .month: return .int(civil(fromDays: days).month)
-        case .day: return .int(civil(fromDays: days).day)
+        case .year: return .int(Timestamp.civil(fromDays: days).year)
+        case .month: return .int(Timestamp.civil(fromDays: days).month)
+        case .day: return .int(Timestamp.civil(fromDays: days).day)
         case .hours: return .int(secondOfDay / 3600)
         case .minutes: return .int(secondOfDay / 60 % 60)
         case .seconds: return .int(secondOfDay % 60)
@@ -25,8 +25,8 @@ extension Evaluation {
             // 1970-01-01 was a Thursday; Monday is 1 and Sunday 7, as ISO 8601 numbers them.
             return .int((days + 3) - floorDivide(days + 3, 7) * 7 + 1)
         case .dayOfYear:
-            let year = civil(fromDays: days).year
-            return .int(days - daysFromCivil(year: year, month: 1, day: 1) + 1)
+            let year = Timestamp.civil(fromDays: days).year
+            return .int(days - Timestamp.days(fromCivil: year, 1, 1) + 1)
         default: return nil
         }
     }
@@ -52,10 +52,10 @@ extension Evaluation {
             let year = try integer(arguments[0], "timestamp.date()", at: position)
             let month = try integer(arguments[1], "timestamp.date()", at: position)
             let day = try integer(arguments[2], "timestamp.date()", at: position)
-            guard (1...9999).contains(year), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else {
+            guard (1...9999).contains(year), (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month: month, year: year) else {
                 throw EvalError("timestamp.date(\(year), \(month), \(day)) is not a date between years 1 and 9999", at: position)
             }
-            micros = Int128(daysFromCivil(year: year, month: month, day: day)) * 86_400_000_000
+            micros = Int128(Timestamp.days(fromCivil: year, month, day)) * 86_400_000_000
         }
         guard micros >= Int128(Timestamp.min.microseconds), micros <= Int128(Timestamp.max.microseconds) else {
             throw EvalError("the timestamp would be outside years 1 to 9999", at: position)
@@ -103,35 +103,4 @@ extension Evaluation {
 func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
-
-func daysIn(month: Int64, year: Int64) -> Int64 {
-    switch month {
-    case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-    case 4, 6, 9, 11: 30
-    default: 31
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146_097 + doe - 719_468
-}
-
-/// The date of a day counted from 1970-01-01 (Howard Hinnant's civil_from_days).
-func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
 }
