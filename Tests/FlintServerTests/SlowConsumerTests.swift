@@ -13,43 +13,35 @@ import Glibc
 @Suite struct SlowConsumerTests {
     /// A WebSocket client on a bare TCP socket that can stop reading, so that the server's writes back up.
     final class StalledSocket: @unchecked Sendable {
-        let fd: Int32
+        let connection: RawConnection
+        var fd: Int32 { connection.fd }
 
         init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var small: Int32 = 4096
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw ServerProcessError("connect failed") }
-            write(Array("GET /v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
-        }
-
-        func write(_ bytes: [UInt8]) {
-            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            connection = try RawConnection(port: port, receiveBufferSize: 4096)
+            connection.write("GET /v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         }
 
         /// Sends a masked text frame (the mask key is zero, so the payload goes as it is).
         func sendText(_ text: String) {
             let payload = Array(text.utf8)
             precondition(payload.count < 126)
-            write([0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload)
+            connection.write([0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload)
         }
 
-        /// Reads everything until the server closes the connection; returns the close code of its close frame.
+        /// Reads until the server's close frame arrives (or the connection ends); returns the frame's close code.
         func readUntilClosed() -> UInt16? {
             var data: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { break }
+                if n <= 0 { return Self.closeCode(in: data) }
                 data += buffer[0..<n]
+                if let code = Self.closeCode(in: data) { return code }
             }
+        }
+
+        /// The close code of the first close frame after the HTTP head, if it has arrived whole.
+        static func closeCode(in data: [UInt8]) -> UInt16? {
             guard let headerEnd = data.indices.first(where: { data[$0...].starts(with: [13, 10, 13, 10]) }) else { return nil }
             var i = headerEnd + 4
             while i + 2 <= data.count {
@@ -57,12 +49,15 @@ import Glibc
                 var length = Int(data[i + 1] & 0x7F)
                 var start = i + 2
                 if length == 126 {
+                    guard i + 4 <= data.count else { return nil }
                     length = Int(data[i + 2]) << 8 | Int(data[i + 3])
                     start = i + 4
                 } else if length == 127 {
+                    guard i + 10 <= data.count else { return nil }
                     length = (0..<8).reduce(0) { $0 << 8 | Int(data[i + 2 + $1]) }
                     start = i + 10
                 }
+                guard start <= data.count else { return nil }
                 if opcode == 0x8, length >= 2, start + 2 <= data.count {
                     return UInt16(data[start]) << 8 | UInt16(data[start + 1])
                 }
@@ -70,8 +65,6 @@ import Glibc
             }
             return nil
         }
-
-        deinit { close(fd) }
     }
 
     @Test func aReaderThatFallsBehindIsClosedAndOthersKeepReceiving() async throws {
