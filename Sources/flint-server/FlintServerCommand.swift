@@ -37,6 +37,17 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds an unfinished resumable upload is kept (FLINT_UPLOAD_EXPIRY). Default 86400.") var uploadExpiry: String?
     @Option(help: "Longest lifetime of a signed download link in seconds (FLINT_SIGNED_LINK_MAX_LIFETIME). Default 604800.")
     var signedLinkMaxLifetime: String?
+    @Option(help: "Push providers (APNs, FCM, Web Push, webhook), a JSON object (FLINT_PUSH_CONFIG); see sdk-docs/push.md.") var pushConfig: String?
+    @Option(help: "Sends in flight at once per push provider (FLINT_PUSH_CONCURRENCY). Default 8.") var pushConcurrency: String?
+    @Option(help: "Attempts per push delivery before it becomes a dead letter (FLINT_PUSH_MAX_ATTEMPTS). Default 10.") var pushMaxAttempts: String?
+    @Option(help: "First push retry's backoff bound in milliseconds, doubled per attempt (FLINT_PUSH_RETRY_BASE_MS). Default 1000.")
+    var pushRetryBaseMs: String?
+    @Option(help: "Largest push retry backoff in seconds (FLINT_PUSH_RETRY_CAP). Default 3600.") var pushRetryCap: String?
+    @Option(help: "Seconds a claimed push delivery stays leased to one server unless renewed (FLINT_PUSH_LEASE). Default 60.")
+    var pushLease: String?
+    @Option(help: "Consecutive failures that open a push provider's circuit breaker (FLINT_PUSH_BREAKER_FAILURES). Default 5.")
+    var pushBreakerFailures: String?
+    @Option(help: "Seconds an open circuit breaker waits before one probe (FLINT_PUSH_BREAKER_PAUSE). Default 30.") var pushBreakerPause: String?
 
     func run() async throws {
         var configuration = FlintServer.Configuration()
@@ -63,6 +74,14 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_FILE_QUOTA"] = fileQuota
         flags["FLINT_UPLOAD_EXPIRY"] = uploadExpiry
         flags["FLINT_SIGNED_LINK_MAX_LIFETIME"] = signedLinkMaxLifetime
+        flags["FLINT_PUSH_CONFIG"] = pushConfig
+        flags["FLINT_PUSH_CONCURRENCY"] = pushConcurrency
+        flags["FLINT_PUSH_MAX_ATTEMPTS"] = pushMaxAttempts
+        flags["FLINT_PUSH_RETRY_BASE_MS"] = pushRetryBaseMs
+        flags["FLINT_PUSH_RETRY_CAP"] = pushRetryCap
+        flags["FLINT_PUSH_LEASE"] = pushLease
+        flags["FLINT_PUSH_BREAKER_FAILURES"] = pushBreakerFailures
+        flags["FLINT_PUSH_BREAKER_PAUSE"] = pushBreakerPause
         do {
             try configuration.apply(environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch {

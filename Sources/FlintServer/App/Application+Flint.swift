@@ -1,6 +1,8 @@
 public import FlintCore
+import Crypto
 import Foundation
 import GRDB
+import Metrics
 public import Hummingbird
 import HummingbirdWebSocket
 public import Logging
@@ -57,6 +59,9 @@ public func buildApplication(
         services: [
             store, ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger),
             FileHousekeeper(storage: parts.files, logger: logger),
+            PushWorker(
+                store: parts.push, configuration: configuration.push, vapidKey: parts.vapidKey, metrics: parts.pushMetrics, wake: parts.pushWake,
+                logger: logger),
         ],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
@@ -80,6 +85,12 @@ struct ServerParts: Sendable {
     let rules: LiveRules
     let files: FileStorage
     let linkSigner: LinkSigner
+    let push: PushStore
+    /// Wakes the push worker when a message is queued or dead letters are retried.
+    let pushWake = WakeSignal()
+    let pushMetrics: PushMetrics
+    /// The VAPID key, when Web Push is configured: the configured one, or one made once and kept in the database.
+    let vapidKey: P256.Signing.PrivateKey?
 
     /// Opens the auth, rules and file tables beside the documents (and the blob store in `files/` beside the
     /// database), loads (or makes) the signing keys, loads the live rules, and ensures the admin service account from
@@ -100,6 +111,15 @@ struct ServerParts: Sendable {
             blobs: try FileSystemBlobStore(directory: filesDirectory), metadata: fileMetadata, authorizer: fileAuthorizer ?? .storageRules(rules, documents: store),
             limits: FileLimits(configuration), logger: store.logger)
         linkSigner = LinkSigner(key: try await fileMetadata.linkKey())
+        push = try PushStore(pool: store.pool)
+        pushMetrics = PushMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        if let webPush = configuration.push.webPush {
+            var pem = webPush.vapidPrivateKeyPEM
+            if pem == nil { pem = try await push.setting("vapid-private-key") { P256.Signing.PrivateKey().pemRepresentation } }
+            vapidKey = try P256.Signing.PrivateKey(pemRepresentation: pem!)
+        } else {
+            vapidKey = nil
+        }
         authStore = try AuthStore(pool: store.pool)
         tokens = TokenService(
             store: authStore, issuer: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)", audience: "flint")
@@ -144,5 +164,9 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
         maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     FilesController(storage: parts.files, signer: parts.linkSigner, publicURL: { [tokens = parts.tokens] in tokens.issuer }).addRoutes(to: router)
     TusController(storage: parts.files).addRoutes(to: router)
+    PushController(
+        store: parts.push, configuration: configuration.push, vapidPublicKey: parts.vapidKey.map { Array($0.publicKey.x963Representation) },
+        wake: parts.pushWake, metrics: parts.pushMetrics, maximumBodySize: configuration.maximumBodySize
+    ).addRoutes(to: router)
     return router
 }

@@ -59,6 +59,9 @@ public struct Configuration: Sendable {
     /// The longest lifetime of a signed download link, in seconds (`--signed-link-max-lifetime`,
     /// `FLINT_SIGNED_LINK_MAX_LIFETIME`).
     public var signedLinkMaximumLifetimeSeconds = 7 * 24 * 3600
+    /// Push providers (`FLINT_PUSH_CONFIG`, a JSON object; see sdk-docs/push.md) and the send queue's tuning
+    /// (`FLINT_PUSH_*`).
+    public var push = PushConfiguration()
 
     public init() {}
 
@@ -86,6 +89,14 @@ public struct Configuration: Sendable {
         ("FLINT_FILE_QUOTA", "--file-quota", "bytes of files each user may store (0: no limit)"),
         ("FLINT_UPLOAD_EXPIRY", "--upload-expiry", "seconds an unfinished resumable upload is kept"),
         ("FLINT_SIGNED_LINK_MAX_LIFETIME", "--signed-link-max-lifetime", "longest lifetime of a signed download link in seconds"),
+        ("FLINT_PUSH_CONFIG", "--push-config", "push providers (APNs, FCM, Web Push, webhook), a JSON object"),
+        ("FLINT_PUSH_CONCURRENCY", "--push-concurrency", "sends in flight at once per push provider"),
+        ("FLINT_PUSH_MAX_ATTEMPTS", "--push-max-attempts", "attempts per push delivery before it becomes a dead letter"),
+        ("FLINT_PUSH_RETRY_BASE_MS", "--push-retry-base-ms", "first push retry's backoff bound in milliseconds, doubled per attempt"),
+        ("FLINT_PUSH_RETRY_CAP", "--push-retry-cap", "largest push retry backoff in seconds"),
+        ("FLINT_PUSH_LEASE", "--push-lease", "seconds a claimed push delivery stays leased to one server unless renewed"),
+        ("FLINT_PUSH_BREAKER_FAILURES", "--push-breaker-failures", "consecutive failures that open a push provider's circuit breaker"),
+        ("FLINT_PUSH_BREAKER_PAUSE", "--push-breaker-pause", "seconds an open circuit breaker waits before one probe"),
     ]
 
     /// Applies `FLINT_*` variables, then the given flag values (keyed by variable name), validating each.
@@ -157,6 +168,20 @@ public struct Configuration: Sendable {
         uploadExpirySeconds = try Self.integer(values, "FLINT_UPLOAD_EXPIRY", "--upload-expiry", minimum: 60) ?? uploadExpirySeconds
         signedLinkMaximumLifetimeSeconds =
             try Self.integer(values, "FLINT_SIGNED_LINK_MAX_LIFETIME", "--signed-link-max-lifetime", minimum: 1) ?? signedLinkMaximumLifetimeSeconds
+        if let text = values["FLINT_PUSH_CONFIG"] {
+            do {
+                try push.applyProviders(text)
+            } catch {
+                throw ConfigurationError(error.message)
+            }
+        }
+        push.concurrency = try Self.integer(values, "FLINT_PUSH_CONCURRENCY", "--push-concurrency", minimum: 1) ?? push.concurrency
+        push.maximumAttempts = try Self.integer(values, "FLINT_PUSH_MAX_ATTEMPTS", "--push-max-attempts", minimum: 1) ?? push.maximumAttempts
+        push.retryBaseMilliseconds = try Self.integer(values, "FLINT_PUSH_RETRY_BASE_MS", "--push-retry-base-ms", minimum: 1) ?? push.retryBaseMilliseconds
+        push.retryCapSeconds = try Self.integer(values, "FLINT_PUSH_RETRY_CAP", "--push-retry-cap", minimum: 1) ?? push.retryCapSeconds
+        push.leaseSeconds = try Self.integer(values, "FLINT_PUSH_LEASE", "--push-lease", minimum: 1) ?? push.leaseSeconds
+        push.breakerFailures = try Self.integer(values, "FLINT_PUSH_BREAKER_FAILURES", "--push-breaker-failures", minimum: 1) ?? push.breakerFailures
+        push.breakerPauseSeconds = try Self.integer(values, "FLINT_PUSH_BREAKER_PAUSE", "--push-breaker-pause", minimum: 1) ?? push.breakerPauseSeconds
         if let secret = adminClientSecret, secret.count < 16 {
             throw ConfigurationError("FLINT_ADMIN_CLIENT_SECRET must have at least 16 characters")
         }

@@ -570,6 +570,88 @@ enum OpenAPIDocument {
                 "responses": {"200": {"description": "The new key id", "content": {"application/json": {"schema": {"type": "object", "properties": {"kid": {"type": "string"}}}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
               }
             },
+            "/v1/push/devices": {
+              "post": {
+                "summary": "Register the caller's device, or update the device with the same platform and token (which then belongs to the caller, without its old topics)",
+                "operationId": "registerPushDevice", "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushDeviceRegistration"}}}},
+                "responses": {"201": {"description": "Registered", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushDevice"}}}}, "200": {"description": "Updated (and reactivated)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushDevice"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              },
+              "get": {
+                "summary": "The caller's devices", "operationId": "listPushDevices", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The devices", "content": {"application/json": {"schema": {"type": "object", "required": ["devices"], "properties": {"devices": {"type": "array", "items": {"$ref": "#/components/schemas/PushDevice"}}}}}}}, "401": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/push/devices/{id}": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {
+                "summary": "One of the caller's devices (any device for an admin)", "operationId": "getPushDevice", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The device", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushDevice"}}}}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              },
+              "delete": {
+                "summary": "Unregister a device; its deliveries not yet sent fail", "operationId": "deletePushDevice", "security": [{"bearer": []}],
+                "responses": {"204": {"description": "Unregistered"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/push/devices/{id}/topics/{topic}": {
+              "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "topic", "in": "path", "required": true, "description": "1 to 900 of A-Z a-z 0-9 - _ . ~ %", "schema": {"type": "string"}}
+              ],
+              "put": {
+                "summary": "Subscribe the device to a topic", "operationId": "subscribePushTopic", "security": [{"bearer": []}],
+                "responses": {"204": {"description": "Subscribed"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              },
+              "delete": {
+                "summary": "Unsubscribe the device from a topic", "operationId": "unsubscribePushTopic", "security": [{"bearer": []}],
+                "responses": {"204": {"description": "Unsubscribed"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/push/messages": {
+              "post": {
+                "summary": "Queue a message (admin or push scope); 202 once it and its deliveries are durably queued",
+                "operationId": "sendPushMessage", "security": [{"bearer": []}],
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}, "description": "The same key (per sender) never sends twice; same as body.idempotencyKey"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushMessageRequest"}}}},
+                "responses": {
+                  "202": {"description": "Queued (or, with a key seen before, the earlier message: duplicate is true)", "headers": {"Location": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"type": "object", "required": ["id", "deliveries"], "properties": {"id": {"type": "string"}, "deliveries": {"type": "integer"}, "duplicate": {"type": "boolean"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/push/messages/{id}": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {
+                "summary": "A message with the state and attempts of each delivery (its sender or an admin)", "operationId": "getPushMessage", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "The message", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushMessage"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/push/webpush/vapid-key": {
+              "get": {
+                "summary": "The VAPID public key browsers subscribe with (applicationServerKey)", "operationId": "getVapidKey",
+                "responses": {"200": {"description": "The key, base64url of the uncompressed P-256 point", "content": {"application/json": {"schema": {"type": "object", "required": ["publicKey"], "properties": {"publicKey": {"type": "string"}}}}}}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/push/dead-letters": {
+              "get": {
+                "summary": "Deliveries out of attempts, a page at a time (admin scope)", "operationId": "listPushDeadLetters", "security": [{"bearer": []}],
+                "parameters": [{"name": "pageSize", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}, {"name": "pageToken", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "A page of dead letters", "content": {"application/json": {"schema": {"type": "object", "required": ["deadLetters"], "properties": {"deadLetters": {"type": "array", "items": {"$ref": "#/components/schemas/PushDelivery"}}, "nextPageToken": {"type": "string"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/push/dead-letters/retry": {
+              "post": {
+                "summary": "Queue every dead letter again with a fresh set of attempts (admin scope)", "operationId": "retryAllPushDeadLetters", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "How many were queued", "content": {"application/json": {"schema": {"type": "object", "properties": {"retried": {"type": "integer"}}}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/push/dead-letters/{id}/retry": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "description": "The delivery id", "schema": {"type": "string"}}],
+              "post": {
+                "summary": "Queue one dead letter again with a fresh set of attempts (admin scope)", "operationId": "retryPushDeadLetter", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "Queued", "content": {"application/json": {"schema": {"type": "object", "properties": {"retried": {"type": "integer"}}}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
             "/v1/admin/rules/{service}": {
               "parameters": [{"$ref": "#/components/parameters/RulesService"}],
               "put": {
@@ -721,6 +803,58 @@ enum OpenAPIDocument {
                 }
               },
               "Credentials": {"type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8}}},
+              "PushDeviceRegistration": {
+                "type": "object", "required": ["platform"], "additionalProperties": false,
+                "description": "apns: token is the device token in hex; fcm: the registration token; webhook: any recipient id; webpush: subscription is the browser's PushSubscription",
+                "properties": {
+                  "platform": {"enum": ["apns", "fcm", "webpush", "webhook"]},
+                  "token": {"type": "string"},
+                  "subscription": {"type": "object", "required": ["endpoint", "keys"], "properties": {"endpoint": {"type": "string"}, "expirationTime": {}, "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {"p256dh": {"type": "string"}, "auth": {"type": "string"}}}}},
+                  "appId": {"type": "string"}, "locale": {"type": "string"},
+                  "uid": {"type": "string", "description": "Admins only: register for this user"}
+                }
+              },
+              "PushDevice": {
+                "type": "object", "required": ["id", "uid", "platform", "token", "active", "topics", "createTime", "updateTime"],
+                "properties": {
+                  "id": {"type": "string"}, "uid": {"type": "string"}, "platform": {"enum": ["apns", "fcm", "webpush", "webhook"]}, "token": {"type": "string"},
+                  "appId": {"type": "string"}, "locale": {"type": "string"}, "active": {"type": "boolean"}, "inactiveReason": {"type": "string"},
+                  "topics": {"type": "array", "items": {"type": "string"}}, "createTime": {"type": "string", "format": "date-time"}, "updateTime": {"type": "string", "format": "date-time"}
+                }
+              },
+              "PushTarget": {
+                "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": false,
+                "properties": {"device": {"type": "string"}, "uid": {"type": "string"}, "topic": {"type": "string"}}
+              },
+              "PushMessageRequest": {
+                "type": "object", "required": ["to"], "additionalProperties": false,
+                "properties": {
+                  "to": {"oneOf": [{"$ref": "#/components/schemas/PushTarget"}, {"type": "array", "minItems": 1, "maxItems": 100, "items": {"$ref": "#/components/schemas/PushTarget"}}]},
+                  "notification": {"type": "object", "additionalProperties": false, "properties": {"title": {"type": "string"}, "body": {"type": "string"}, "badge": {"type": "integer", "minimum": 0}, "sound": {"type": "string"}, "image": {"type": "string"}}},
+                  "data": {"type": "object"},
+                  "priority": {"enum": ["high", "normal"], "default": "high"},
+                  "ttl": {"type": "integer", "minimum": 0, "maximum": 2419200, "description": "Seconds the push services keep trying"},
+                  "collapseKey": {"type": "string", "maxLength": 64},
+                  "idempotencyKey": {"type": "string", "maxLength": 255}
+                }
+              },
+              "PushDelivery": {
+                "type": "object", "required": ["id", "message", "device", "platform", "state", "attempts", "updateTime"],
+                "properties": {
+                  "id": {"type": "string"}, "message": {"type": "string"}, "device": {"type": "string"}, "platform": {"type": "string"},
+                  "state": {"enum": ["queued", "sending", "delivered", "failed", "dead"]}, "attempts": {"type": "integer"}, "lastError": {"type": "string"},
+                  "nextAttemptTime": {"type": "string", "format": "date-time"}, "updateTime": {"type": "string", "format": "date-time"}, "deliverTime": {"type": "string", "format": "date-time"}
+                }
+              },
+              "PushMessage": {
+                "type": "object", "required": ["id", "sender", "content", "to", "createTime", "state", "counts", "deliveries"],
+                "properties": {
+                  "id": {"type": "string"}, "sender": {"type": "string"}, "content": {"type": "object"}, "to": {"type": "array", "items": {"$ref": "#/components/schemas/PushTarget"}},
+                  "createTime": {"type": "string", "format": "date-time"}, "state": {"enum": ["pending", "done"]},
+                  "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                  "deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/PushDelivery"}}
+                }
+              },
               "User": {"type": "object", "required": ["uid", "provider", "anonymous", "disabled", "claims", "createTime"], "properties": {
                 "uid": {"type": "string"}, "sub": {"type": "string"}, "email": {"type": ["string", "null"]}, "provider": {"type": "string"},
                 "anonymous": {"type": "boolean"}, "disabled": {"type": "boolean"}, "claims": {"type": "object"}, "createTime": {"type": "string", "format": "date-time"}}},
