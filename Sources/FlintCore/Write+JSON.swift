@@ -2,7 +2,7 @@
 extension Commit {
     public init(json: JSON) throws(FlintError) {
         let object = try JSONObject(json, context: "commit")
-        try object.allowOnly(["writes"])
+        try object.allowOnly(["writes", "mutationId"])
         guard case .array(let items)? = object["writes"] else {
             throw .invalidArgument("commit.writes must be an array of writes")
         }
@@ -11,7 +11,7 @@ extension Commit {
         for (i, item) in items.enumerated() {
             writes.append(try Write(json: item, context: "writes[\(i)]"))
         }
-        try self.init(writes: writes)
+        try self.init(writes: writes, mutationId: try object.optionalString("mutationId"))
     }
 }
 

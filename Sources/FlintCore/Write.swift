@@ -64,21 +64,37 @@ public struct Commit: Sendable, Equatable {
     /// states, so the commit applies only if each document is still at its version, and fails with `aborted` otherwise
     /// (the caller checks the rules again and retries). Not part of the wire format.
     public var expectedVersions: [DocumentPath: Int64] = [:]
+    /// The client's id for this mutation (the SDK sends a UUID): when a commit with the same id from the same caller
+    /// has already been applied, the server answers that commit's result again instead of applying it twice, so a
+    /// client may resend a commit whose answer it never saw. Not part of the commit's effect.
+    public var mutationId: String?
 
-    public init(writes: [Write]) throws(FlintError) {
+    /// The most UTF-8 bytes a mutation id may have.
+    public static let maximumMutationIdBytes = 128
+
+    public init(writes: [Write], mutationId: String? = nil) throws(FlintError) {
         guard !writes.isEmpty else { throw .invalidArgument("a commit needs at least one write") }
         guard writes.count <= Commit.maximumWrites else {
             throw .invalidArgument("a commit has \(writes.count) writes; at most \(Commit.maximumWrites) are allowed")
         }
+        if let mutationId {
+            guard !mutationId.isEmpty, mutationId.utf8.count <= Commit.maximumMutationIdBytes else {
+                throw .invalidArgument("commit.mutationId must be a string of 1 to \(Commit.maximumMutationIdBytes) bytes")
+            }
+        }
         self.writes = writes
+        self.mutationId = mutationId
     }
 }
 
 /// What a write did, as the commit's answer reports it.
 public struct WriteResult: Sendable, Equatable {
     public var path: DocumentPath
-    /// The document after the write; nil when the write deleted it.
+    /// The document after the write; nil when the write deleted it, and in a result answered again for a repeated
+    /// mutation id (the server keeps only what the JSON answer says: see `exists`).
     public var document: Document?
+    /// Whether the document exists after the write.
+    public var exists: Bool
     /// The commit's time, also the document's new `updateTime`.
     public var updateTime: Timestamp
     /// The commit's sequence number, also the document's new `version`.
@@ -87,6 +103,16 @@ public struct WriteResult: Sendable, Equatable {
     public init(path: DocumentPath, document: Document?, updateTime: Timestamp, version: Int64) {
         self.path = path
         self.document = document
+        self.exists = document != nil
+        self.updateTime = updateTime
+        self.version = version
+    }
+
+    /// A result known only from its JSON form, without the document's fields.
+    public init(path: DocumentPath, exists: Bool, updateTime: Timestamp, version: Int64) {
+        self.path = path
+        self.document = nil
+        self.exists = exists
         self.updateTime = updateTime
         self.version = version
     }
@@ -112,11 +138,39 @@ public struct CommitResult: Sendable, Equatable {
             "writeResults": .array(writeResults.map { result in
                 .object([
                     "path": .string(result.path.description),
-                    "exists": .bool(result.document != nil),
+                    "exists": .bool(result.exists),
                     "updateTime": .string(result.updateTime.description),
                     "version": .integer(result.version),
                 ])
             }),
         ])
+    }
+
+    /// Reads the JSON form `json` gives (as the server answers a commit).
+    public init(json: JSON) throws(FlintError) {
+        let object = try JSONObject(json, context: "commitResult")
+        guard let version = try object.optionalInteger("version") else { throw .invalidArgument("commitResult.version is missing") }
+        guard let time = Timestamp(rfc3339: try object.string("commitTime")) else {
+            throw .invalidArgument("commitResult.commitTime must be an RFC 3339 timestamp")
+        }
+        guard case .array(let items)? = object["writeResults"] else { throw .invalidArgument("commitResult.writeResults must be an array") }
+        var results: [WriteResult] = []
+        for (i, item) in items.enumerated() {
+            let result = try JSONObject(item, context: "commitResult.writeResults[\(i)]")
+            let path: DocumentPath
+            do {
+                path = try DocumentPath(try result.string("path"))
+            } catch {
+                throw .invalidArgument("commitResult.writeResults[\(i)].path: \(error.message)")
+            }
+            guard let updateTime = Timestamp(rfc3339: try result.string("updateTime")) else {
+                throw .invalidArgument("commitResult.writeResults[\(i)].updateTime must be an RFC 3339 timestamp")
+            }
+            results.append(
+                WriteResult(
+                    path: path, exists: try result.optionalBool("exists") ?? false, updateTime: updateTime,
+                    version: try result.optionalInteger("version") ?? version))
+        }
+        self.init(version: version, commitTime: time, writeResults: results)
     }
 }

@@ -24,7 +24,12 @@ public protocol DocumentStore: Sendable {
     /// The target's documents and, after a resume token, the commits missed since, all as of one commit.
     func read(_ target: ListenTarget, resumingAfter token: Int64?) async throws -> TargetRead
 
-    /// Forgets change-log entries of commits older than `time`, keeping at least the latest commit.
+    /// The answer of the applied commit that carried this mutation id (as `Commit.mutationId` reached the store),
+    /// or nil when none did or the record was pruned with the change log.
+    func appliedMutation(_ id: String) async throws -> CommitResult?
+
+    /// Forgets change-log entries of commits older than `time`, keeping at least the latest commit, and the records of
+    /// mutation ids applied before `time`.
     /// Listeners resuming from before the oldest kept commit then get a fresh snapshot.
     func compactChangeLog(before time: Timestamp) async throws
 }

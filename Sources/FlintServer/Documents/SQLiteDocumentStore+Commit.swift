@@ -53,7 +53,18 @@ extension SQLiteDocumentStore {
             let now = Timestamp.now()
             let time = now > lastTime ? now : Timestamp(microseconds: lastTime.microseconds + 1)
             do {
+                // A mutation id already applied (in an earlier transaction or earlier in this one) gets its first
+                // answer again, before anything else is checked: its pinned versions and preconditions may no longer
+                // hold precisely because it was applied.
+                if let id = commit.mutationId, let earlier = try appliedMutation(id, db: db) {
+                    outcomes.append(.success(earlier))
+                    continue
+                }
                 let result = try apply(commit, sequence: sequence + 1, time: time, db: db)
+                if let id = commit.mutationId {
+                    try db.cachedStatement(sql: "INSERT INTO applied_mutations (id, version, result, applied_at) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [id, result.0.version, result.0.json.text, time.microseconds])
+                }
                 sequence += 1
                 lastTime = time
                 outcomes.append(.success(result.0))

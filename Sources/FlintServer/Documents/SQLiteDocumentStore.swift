@@ -89,6 +89,20 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("applied-mutations-v1") { db in
+            // The commits that carried a client mutation id, with the answer they got, so that the same id is answered
+            // again instead of applied twice. Kept as long as the change log (see `compactChangeLog`).
+            try db.execute(
+                sql: """
+                    CREATE TABLE applied_mutations (
+                        id TEXT PRIMARY KEY,
+                        version INTEGER NOT NULL,
+                        result TEXT NOT NULL,
+                        applied_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX applied_mutations_time ON applied_mutations(applied_at);
+                    """)
+        }
         return migrator
     }
 
@@ -157,7 +171,18 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
             let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM commits") ?? 0
             try db.execute(sql: "DELETE FROM commits WHERE commit_time < ? AND sequence < ?", arguments: [time.microseconds, latest])
             try db.execute(sql: "DELETE FROM changes WHERE sequence < (SELECT MIN(sequence) FROM commits)")
+            try db.execute(sql: "DELETE FROM applied_mutations WHERE applied_at < ?", arguments: [time.microseconds])
         }
+    }
+
+    public func appliedMutation(_ id: String) async throws -> CommitResult? {
+        try await pool.read { db in try Self.appliedMutation(id, db: db) }
+    }
+
+    static func appliedMutation(_ id: String, db: Database) throws -> CommitResult? {
+        guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT result FROM applied_mutations WHERE id = ?"), arguments: [id])
+        else { return nil }
+        return try CommitResult(json: JSON(parsing: text))
     }
 
     static func changes(after sequence: Int64, limit: Int, db: Database) throws -> [ChangeBatch] {

@@ -952,7 +952,10 @@ enum OpenAPIDocument {
                 "type": "object",
                 "required": ["writes"],
                 "additionalProperties": false,
-                "properties": {"writes": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"$ref": "#/components/schemas/Write"}}}
+                "properties": {
+                  "writes": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"$ref": "#/components/schemas/Write"}},
+                  "mutationId": {"type": "string", "minLength": 1, "maxLength": 128, "description": "The client's id for this commit (1 to 128 bytes; the SDK sends a UUID). A commit with an id the same caller already had applied is not applied again: the answer is the first one's result. Kept as long as the change log (FLINT_CHANGE_LOG_RETENTION)."}
+                }
               },
               "CommitResult": {
                 "type": "object",

@@ -59,9 +59,11 @@ enum ClientMessage: Sendable, Equatable {
             try object.allowOnly(["type", "targetId"])
             self = .unlisten(targetID: try Self.targetID(object))
         case "commit":
-            try object.allowOnly(["type", "id", "writes"])
+            try object.allowOnly(["type", "id", "writes", "mutationId"])
             let id = try object.string("id")
-            self = .commit(id: id, commit: try Commit(json: .object(["writes": object["writes"] ?? .null])))
+            var commitJSON: [String: JSON] = ["writes": object["writes"] ?? .null]
+            if let mutationId = object["mutationId"] { commitJSON["mutationId"] = mutationId }
+            self = .commit(id: id, commit: try Commit(json: .object(commitJSON)))
         case "auth":
             try object.allowOnly(["type", "token"])
             self = .auth(token: try object.string("token"))

@@ -72,7 +72,27 @@ struct DocumentRules: Sendable {
 
     /// Checks every write of a commit against the state it would change, then commits it on the condition that none
     /// of those documents changed meanwhile; when one did, checks again (a few times) before giving up with `aborted`.
+    ///
+    /// A commit with a mutation id is deduplicated per caller: the id is scoped to the caller's uid before it reaches
+    /// the store. An id already applied is answered with its first result before the rules run again (the rules and
+    /// preconditions see the state the first application made, and could refuse it); and when the check or the commit
+    /// fails, the id is looked up once more, since a copy of the same mutation may have been applied meanwhile.
     func commit(_ commit: Commit, identity: Identity?) async throws -> CommitResult {
+        var commit = commit
+        if let id = commit.mutationId {
+            let key = Self.mutationKey(id, identity: identity)
+            commit.mutationId = key
+            if let earlier = try await store.appliedMutation(key) { return earlier }
+        }
+        do {
+            return try await commitOnce(commit, identity: identity)
+        } catch let error as FlintError {
+            if let key = commit.mutationId, let earlier = try await store.appliedMutation(key) { return earlier }
+            throw error
+        }
+    }
+
+    private func commitOnce(_ commit: Commit, identity: Identity?) async throws -> CommitResult {
         guard identity?.isAdmin != true else { return try await store.commit(commit) }
         for _ in 0..<Self.maximumAttempts {
             let checked = try await authorize(commit, ruleset: try live(), identity: identity)
@@ -83,6 +103,13 @@ struct DocumentRules: Sendable {
             }
         }
         throw FlintError(.aborted, "the documents of this commit kept changing while its security rules were checked; retry")
+    }
+
+    /// The key under which the store records a mutation id: the caller's uid (empty when signed out), its length
+    /// first so that no uid and id can run together into another pair, then the id.
+    static func mutationKey(_ id: String, identity: Identity?) -> String {
+        let uid = identity?.uid ?? ""
+        return "\(uid.utf8.count):\(uid)/\(id)"
     }
 
     /// One document's state while a commit's writes are worked through.
