@@ -9,7 +9,7 @@ a JSON body, or "hold" to never answer).
 Usage: standin.py DIRECTORY. Writes its CA certificate, the APNs .p8 key, the FCM service-account JSON and the Web Push
 subscription into DIRECTORY, then prints one line: READY {json}.
 """
-import asyncio, base64, hashlib, hmac, json, os, signal, socket, sys, time, urllib.parse
+import asyncio, base64, hashlib, hmac, json, os, signal, socket, sys, threading, time, urllib.parse
 
 import http_ece, jwt, trustme
 from cryptography.hazmat.primitives import serialization
@@ -256,7 +256,14 @@ async def app(scope, receive, send):
     await respond(send, *default)
 
 
+def exit_with_parent():
+    """The test process holds our standard input open; when it ends (even killed), so do we."""
+    sys.stdin.read()
+    os._exit(0)
+
+
 async def main():
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     config = Config()
     config.bind = [f"fd://{tls_sock.fileno()}"]
     config.insecure_bind = [f"fd://{plain_sock.fileno()}"]
