@@ -48,6 +48,11 @@ struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
+    /// Gives back a probe that found nothing to send.
+    mutating func releaseProbe() {
+        if case .halfOpen(probing: true) = state { state = .halfOpen(probing: false) }
+    }
+
     /// Records an attempt's outcome: `worked` when the provider answered as a working service does.
     mutating func record(worked: Bool, now: ContinuousClock.Instant) {
         switch state {
@@ -65,12 +70,5 @@ struct CircuitBreaker: Sendable, Equatable {
             // An attempt that started before the breaker opened: its news is already stale.
             break
         }
-    }
-}
-
-extension CircuitBreaker {
-    /// Gives back a probe that found nothing to send.
-    mutating func releaseProbe() {
-        if case .halfOpen(probing: true) = state { state = .halfOpen(probing: false) }
     }
 }

@@ -155,9 +155,7 @@ struct PushWorker: Service {
                 if delivery.attempt >= policy.maximumAttempts {
                     resolution = .dead("gave up after \(delivery.attempt) attempts: \(reason)")
                 } else {
-                    let delay = policy.delay(after: delivery.attempt, retryAfter: after)
-                    let (seconds, attoseconds) = delay.components
-                    resolution = .retry(at: Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000 + attoseconds / 1_000_000_000_000), error: reason)
+                    resolution = .retry(at: Timestamp.now() + policy.delay(after: delivery.attempt, retryAfter: after), error: reason)
                 }
             }
         }
