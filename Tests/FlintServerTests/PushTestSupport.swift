@@ -84,7 +84,8 @@ final class PushStandIn: Sendable {
     }
 
     /// The next requests whose path starts with `prefix` get these answers, in order (then the default success).
-    /// Each answer: `{"status": 429, "headers": {...}, "body": {...}}`, or `{"hold": true}` to never answer.
+    /// Each answer: `{"status": 429, "headers": {...}, "body": {...}}`, `{"delay": 2}` to answer (as usual, or as given)
+    /// after two seconds, or `{"hold": true}` to never answer.
     func script(_ prefix: String, _ responses: [JSON]) async throws {
         var request = HTTPClientRequest(url: "\(plainURL)/_control/script")
         request.method = .POST
