@@ -118,7 +118,7 @@ import Testing
         }
     }
 
-    @Test func fcmRetriesUnavailableAndDeactivatesUnregistered() async throws {
+    @Test func fcmRetriesUnavailableAndDeactivatesUnregisteredAndInvalidTokens() async throws {
         try await PushHarness.run { push in
             let ann = try await push.http.signUp("ann@example.com")
             let bob = try await push.http.signUp("bob@example.com")
@@ -143,6 +143,31 @@ import Testing
             let gone = try await push.settled(try await push.send(.object(["to": .object(["uid": .string(bob.uid)]), "data": .object(["a": .string("b")])])))
             #expect(gone["deliveries"]?[0]?["state"] == .string("failed"))
             #expect(try await push.http.send(.get, "/v1/push/devices/\(bobDevice)", headers: bob.headers).json["active"] == .bool(false))
+            // INVALID_ARGUMENT about the token deactivates too; about something else it only fails the delivery.
+            let carol = try await push.http.signUp("carol@example.com")
+            let carolDevice = try await push.register(carol, .object(["platform": .string("fcm"), "token": .string("carol-token")]))
+            func invalid(_ field: String) -> JSON {
+                .object([
+                    "status": .integer(400),
+                    "body": .object([
+                        "error": .object([
+                            "code": .integer(400), "message": .string("Invalid value"), "status": .string("INVALID_ARGUMENT"),
+                            "details": .array([
+                                .object([
+                                    "@type": .string("type.googleapis.com/google.rpc.BadRequest"),
+                                    "fieldViolations": .array([.object(["field": .string(field), "description": .string("Invalid value")])]),
+                                ])
+                            ]),
+                        ])
+                    ]),
+                ])
+            }
+            try await push.standIn.script("/v1/projects/", [invalid("message.data[0].key"), invalid("message.token")])
+            let badPayload = try await push.settled(try await push.send(.object(["to": .object(["uid": .string(carol.uid)]), "data": .object(["a": .string("b")])])))
+            #expect(badPayload["deliveries"]?[0]?["state"] == .string("failed"))
+            #expect(try await push.http.send(.get, "/v1/push/devices/\(carolDevice)", headers: carol.headers).json["active"] == .bool(true))
+            _ = try await push.settled(try await push.send(.object(["to": .object(["uid": .string(carol.uid)]), "data": .object(["a": .string("c")])])))
+            #expect(try await push.http.send(.get, "/v1/push/devices/\(carolDevice)", headers: carol.headers).json["active"] == .bool(false))
         }
     }
 

@@ -56,4 +56,35 @@ import Testing
         try await restarted.stop(signal: SIGTERM)
         await standIn.stop()
     }
+
+    @Test func sigtermLetsTheSendInFlightFinishAndRecordsIt() async throws {
+        let standIn = try await PushStandIn.start()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let arguments = [
+            "--push-config", standIn.configJSON, "--admin-client-id", PushHarness.adminID, "--admin-client-secret", PushHarness.adminSecret,
+            "--password-cost", "10",
+        ]
+        // The webhook stand-in answers the first request after two seconds.
+        try await standIn.script("/webhook", [.object(["delay": .integer(2)])])
+        let server = try await ServerProcess(dataDirectory: directory.path, arguments: arguments)
+        let ann = try await server.http.signUp("ann@example.com")
+        let admin = try await server.http.serviceToken(clientID: PushHarness.adminID, secret: PushHarness.adminSecret)
+        _ = try await server.http.send(.post, "/v1/push/devices", body: #"{"platform": "webhook", "token": "ann-inbox"}"#, headers: ann.headers)
+        let id = try #require(
+            try await server.http.send(.post, "/v1/push/messages", body: #"{"to": {"uid": "\#(ann.uid)"}, "data": {"a": "b"}}"#, headers: admin.headers)
+                .json["id"]?.stringValue)
+        _ = try await eventually("the send is in flight") { try await standIn.requests(kind: "webhook").isEmpty ? nil : true }
+        #expect(try await server.stop(signal: SIGTERM) == 0)
+
+        // The send finished before the server stopped, and its outcome was recorded: nothing is sent twice.
+        let restarted = try await ServerProcess(dataDirectory: directory.path, arguments: arguments)
+        let again = try await restarted.http.serviceToken(clientID: PushHarness.adminID, secret: PushHarness.adminSecret)
+        let message = try await restarted.http.send(.get, "/v1/push/messages/\(id)", headers: again.headers).json
+        #expect(message["deliveries"]?[0]?["state"] == .string("delivered"), "\(message)")
+        #expect(message["deliveries"]?[0]?["attempts"] == .integer(1))
+        try await restarted.stop(signal: SIGTERM)
+        #expect(try await standIn.requests(kind: "webhook").count == 1)
+        await standIn.stop()
+    }
 }

@@ -10,6 +10,7 @@ import Testing
 /// a Web Push service and a webhook receiver, each checking what the real one checks. One process per test.
 final class PushStandIn: Sendable {
     let process: Process
+    let input: Pipe
     let directory: TemporaryDirectory
     /// What the stand-in made: ports, key files, the Web Push subscription's keys.
     let setup: JSON
@@ -20,8 +21,9 @@ final class PushStandIn: Sendable {
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../PushStandIn/standin.py").path
 
-    private init(process: Process, directory: TemporaryDirectory, setup: JSON) {
+    private init(process: Process, input: Pipe, directory: TemporaryDirectory, setup: JSON) {
         self.process = process
+        self.input = input
         self.directory = directory
         self.setup = setup
     }
@@ -33,6 +35,9 @@ final class PushStandIn: Sendable {
         process.arguments = ["python3", script, directory.path]
         let output = Pipe()
         process.standardOutput = output
+        // The stand-in exits when this pipe closes, so it never outlives the test process.
+        let input = Pipe()
+        process.standardInput = input
         try process.run()
         let line = try await onOwnThread { () throws -> String in
             var buffer = Data()
@@ -45,7 +50,7 @@ final class PushStandIn: Sendable {
                 }
             }
         }
-        return PushStandIn(process: process, directory: directory, setup: try JSON(parsing: line))
+        return PushStandIn(process: process, input: input, directory: directory, setup: try JSON(parsing: line))
     }
 
     /// Kills the stand-in (SIGKILL: the test process ignores SIGTERM, and its children inherit that) and waits for it
@@ -79,7 +84,8 @@ final class PushStandIn: Sendable {
     }
 
     /// The next requests whose path starts with `prefix` get these answers, in order (then the default success).
-    /// Each answer: `{"status": 429, "headers": {...}, "body": {...}}`, or `{"hold": true}` to never answer.
+    /// Each answer: `{"status": 429, "headers": {...}, "body": {...}}`, `{"delay": 2}` to answer (as usual, or as given)
+    /// after two seconds, or `{"hold": true}` to never answer.
     func script(_ prefix: String, _ responses: [JSON]) async throws {
         var request = HTTPClientRequest(url: "\(plainURL)/_control/script")
         request.method = .POST

@@ -37,28 +37,32 @@ import Testing
     @Test func circuitBreakerOpensAfterConsecutiveFailuresAndHalfOpensAfterThePause() {
         var breaker = CircuitBreaker(threshold: 3, pause: .seconds(30))
         let start = ContinuousClock.now
+        func at(_ seconds: Int) -> ContinuousClock.Instant { start + .seconds(seconds) }
         #expect(breaker.permit(now: start) == .any)
-        breaker.record(worked: false, now: start)
-        breaker.record(worked: false, now: start)
-        breaker.record(worked: true, now: start)
+        breaker.record(worked: false, started: start, now: start)
+        breaker.record(worked: false, started: start, now: start)
+        breaker.record(worked: true, started: start, now: start)
         #expect(breaker.permit(now: start) == .any, "a success resets the count")
-        for _ in 0..<3 { breaker.record(worked: false, now: start) }
+        for _ in 0..<3 { breaker.record(worked: false, started: start, now: at(1)) }
         #expect(breaker.isOpen)
-        #expect(breaker.permit(now: start + .seconds(29)) == .none(until: start + .seconds(30)))
+        #expect(breaker.permit(now: at(30)) == .none(until: at(31)))
         // After the pause, one probe and only one.
-        #expect(breaker.permit(now: start + .seconds(30)) == .probe)
-        #expect(breaker.permit(now: start + .seconds(31)) == .none(until: nil))
+        #expect(breaker.permit(now: at(31)) == .probe)
+        #expect(breaker.permit(now: at(32)) == .none(until: nil))
+        // A send that started before the breaker opened ends now: stale news, ignored.
+        breaker.record(worked: true, started: start, now: at(32))
+        #expect(breaker.permit(now: at(32)) == .none(until: nil))
         // The probe fails: open for another pause.
-        breaker.record(worked: false, now: start + .seconds(32))
-        #expect(breaker.permit(now: start + .seconds(33)) == .none(until: start + .seconds(62)))
-        #expect(breaker.permit(now: start + .seconds(62)) == .probe)
+        breaker.record(worked: false, started: at(31), now: at(33))
+        #expect(breaker.permit(now: at(34)) == .none(until: at(63)))
+        #expect(breaker.permit(now: at(63)) == .probe)
         // A probe that found nothing to send is given back.
         breaker.releaseProbe()
-        #expect(breaker.permit(now: start + .seconds(63)) == .probe)
+        #expect(breaker.permit(now: at(64)) == .probe)
         // The probe works: closed again.
-        breaker.record(worked: true, now: start + .seconds(64))
+        breaker.record(worked: true, started: at(64), now: at(65))
         #expect(!breaker.isOpen)
-        #expect(breaker.permit(now: start + .seconds(64)) == .any)
+        #expect(breaker.permit(now: at(65)) == .any)
     }
 
     @Test func backoffIsExponentialWithFullJitterCappedAndHonoursRetryAfter() {

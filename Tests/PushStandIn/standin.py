@@ -4,12 +4,12 @@ a Web Push service (RFC 8030/8291/8292) and a webhook receiver, all in one hyper
 Each stand-in checks what a real service checks (the APNs provider JWT, the OAuth JWT-bearer assertion, the VAPID
 JWT, the webhook's HMAC) and decrypts Web Push payloads with http_ece, then records every request for the test to
 read at GET /_control/requests. POST /_control/script queues scripted answers for a path prefix (a status, headers,
-a JSON body, or "hold" to never answer).
+a JSON body, "delay" seconds before answering, or "hold" to never answer).
 
 Usage: standin.py DIRECTORY. Writes its CA certificate, the APNs .p8 key, the FCM service-account JSON and the Web Push
 subscription into DIRECTORY, then prints one line: READY {json}.
 """
-import asyncio, base64, hashlib, hmac, json, os, signal, socket, sys, time, urllib.parse
+import asyncio, base64, hashlib, hmac, json, os, signal, socket, sys, threading, time, urllib.parse
 
 import http_ece, jwt, trustme
 from cryptography.hazmat.primitives import serialization
@@ -251,12 +251,23 @@ async def app(scope, receive, send):
     if script and script.get("hold"):
         await asyncio.sleep(3600)
         return
+    if script and script.get("delay"):
+        await asyncio.sleep(script["delay"])
+        if "status" not in script:
+            return await respond(send, *default)
     if script:
         return await respond(send, script.get("status", 200), script.get("headers"), script.get("body", b""))
     await respond(send, *default)
 
 
+def exit_with_parent():
+    """The test process holds our standard input open; when it ends (even killed), so do we."""
+    sys.stdin.read()
+    os._exit(0)
+
+
 async def main():
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     config = Config()
     config.bind = [f"fd://{tls_sock.fileno()}"]
     config.insecure_bind = [f"fd://{plain_sock.fileno()}"]

@@ -22,6 +22,8 @@ struct CircuitBreaker: Sendable, Equatable {
     let threshold: Int
     let pause: Duration
     private(set) var state: State = .closed(failures: 0)
+    /// When the breaker last opened: attempts that started before it say nothing about the provider since.
+    private(set) var lastOpened: ContinuousClock.Instant?
 
     init(threshold: Int, pause: Duration) {
         self.threshold = threshold
@@ -48,29 +50,33 @@ struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
+    /// Gives back a probe that found nothing to send.
+    mutating func releaseProbe() {
+        if case .halfOpen(probing: true) = state { state = .halfOpen(probing: false) }
+    }
+
     /// Records an attempt's outcome: `worked` when the provider answered as a working service does.
-    mutating func record(worked: Bool, now: ContinuousClock.Instant) {
+    /// - Parameter started: when the attempt began; one that began before the breaker last opened is stale news.
+    mutating func record(worked: Bool, started: ContinuousClock.Instant, now: ContinuousClock.Instant) {
+        if let lastOpened, started < lastOpened { return }
         switch state {
         case .closed(let failures):
             if worked {
                 state = .closed(failures: 0)
             } else if failures + 1 >= threshold {
-                state = .open(until: now + pause)
+                open(now: now)
             } else {
                 state = .closed(failures: failures + 1)
             }
         case .halfOpen:
-            state = worked ? .closed(failures: 0) : .open(until: now + pause)
+            if worked { state = .closed(failures: 0) } else { open(now: now) }
         case .open:
-            // An attempt that started before the breaker opened: its news is already stale.
             break
         }
     }
-}
 
-extension CircuitBreaker {
-    /// Gives back a probe that found nothing to send.
-    mutating func releaseProbe() {
-        if case .halfOpen(probing: true) = state { state = .halfOpen(probing: false) }
+    private mutating func open(now: ContinuousClock.Instant) {
+        state = .open(until: now + pause)
+        lastOpened = now
     }
 }

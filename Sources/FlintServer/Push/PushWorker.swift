@@ -142,8 +142,9 @@ struct PushWorker: Service {
         } else if !delivery.device.active {
             resolution = .failed("the device is inactive: \(delivery.device.inactiveReason ?? "deactivated")")
         } else {
+            let started = ContinuousClock.now
             let outcome = await provider.send(delivery)
-            board.record(platform, worked: outcome.providerWorked, now: .now)
+            board.record(platform, worked: outcome.providerWorked, started: started, now: .now)
             switch outcome {
             case .delivered:
                 resolution = .delivered
@@ -155,9 +156,7 @@ struct PushWorker: Service {
                 if delivery.attempt >= policy.maximumAttempts {
                     resolution = .dead("gave up after \(delivery.attempt) attempts: \(reason)")
                 } else {
-                    let delay = policy.delay(after: delivery.attempt, retryAfter: after)
-                    let (seconds, attoseconds) = delay.components
-                    resolution = .retry(at: Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000 + attoseconds / 1_000_000_000_000), error: reason)
+                    resolution = .retry(at: Timestamp.now() + policy.delay(after: delivery.attempt, retryAfter: after), error: reason)
                 }
             }
         }
@@ -211,8 +210,8 @@ struct PushWorker: Service {
         func finished(_ platform: PushPlatform) { slots.withLock { $0[platform]!.inFlight -= 1 } }
         func inFlight(_ platform: PushPlatform) -> Int { slots.withLock { $0[platform]!.inFlight } }
         func isOpen(_ platform: PushPlatform) -> Bool { slots.withLock { $0[platform]!.breaker.isOpen } }
-        func record(_ platform: PushPlatform, worked: Bool, now: ContinuousClock.Instant) {
-            slots.withLock { $0[platform]!.breaker.record(worked: worked, now: now) }
+        func record(_ platform: PushPlatform, worked: Bool, started: ContinuousClock.Instant, now: ContinuousClock.Instant) {
+            slots.withLock { $0[platform]!.breaker.record(worked: worked, started: started, now: now) }
         }
     }
 }
