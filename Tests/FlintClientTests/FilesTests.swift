@@ -34,6 +34,27 @@ extension ClientIntegrationTests {
             }
         }
 
+        @Test func anUploadCutOffInTheMiddleResumesWhereTheServerStopped() async throws {
+            try await ClientHarness.run { harness in
+                try await withApp(try harness.makeApp()) { app in
+                    let bytes = Data((0..<(FileStorage.chunkSize * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+                    var sent: [Int64] = []
+                    for try await step in app.storage.upload(data: bytes, to: "big/file.bin") {
+                        sent.append(step.bytesSent)
+                        if step.bytesSent == Int64(FileStorage.chunkSize) {
+                            // Cut off after the first chunk: the next request is refused; then the network comes back.
+                            harness.proxy.cut()
+                            let refused = harness.proxy.refusedConnections
+                            try await eventually("the upload tried again") { harness.proxy.refusedConnections > refused }
+                            harness.proxy.restore()
+                        }
+                    }
+                    #expect(sent.last == Int64(bytes.count))
+                    #expect(try await app.storage.data("big/file.bin") == bytes)
+                }
+            }
+        }
+
         @Test func anUploadFromAFileWorks() async throws {
             try await ClientHarness.run { harness in
                 try await withApp(try harness.makeApp()) { app in

@@ -16,6 +16,7 @@ final class TCPProxy: Sendable {
         var holding = false
         var sockets: [Int32] = []
         var accepted = 0
+        var refused = 0
         var closed = false
     }
 
@@ -46,6 +47,8 @@ final class TCPProxy: Sendable {
 
     /// How many client connections the proxy has accepted (and forwarded) so far.
     var acceptedConnections: Int { state.withLock { $0.accepted } }
+    /// How many connections the proxy turned away while cut.
+    var refusedConnections: Int { state.withLock { $0.refused } }
 
     /// Points new connections at another port (a restarted server).
     func retarget(_ port: Int) { state.withLock { $0.target = port } }
@@ -87,6 +90,7 @@ final class TCPProxy: Sendable {
             }
             let (isCut, target) = state.withLock { ($0.isCut, $0.target) }
             if isCut {
+                state.withLock { $0.refused += 1 }
                 Glibc.close(client)
                 continue
             }
