@@ -41,7 +41,14 @@ let package = Package(
         ),
         .target(
             name: "FlintClient",
-            dependencies: ["FlintCore"],
+            dependencies: [
+                "FlintCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,6 +104,15 @@ let package = Package(
                 "FlintServer",
                 "FlintTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "FlintClientTests",
+            dependencies: [
+                "FlintClient",
+                "FlintServer",
+                "FlintTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -1,0 +1,57 @@
+@testable import FlintClient
+import FlintTestSupport
+import Foundation
+import Testing
+
+extension ClientIntegrationTests {
+    /// Listeners resume with their resume tokens: after a reconnect and after a restart of the app, the server replays
+    /// what was missed instead of sending a fresh snapshot.
+    @Suite struct ResumeTests {
+        @Test func aReconnectedListenerGetsOnlyWhatItMissed() async throws {
+            try await ClientHarness.run { harness in
+                try await harness.http.send(.put, "/v1/documents/items/a", body: #"{"n": 1}"#)
+                try await withApp(try harness.makeApp()) { app in
+                    let snapshots = Collector(app.collection("items").snapshots(includeMetadataChanges: true))
+                    try await snapshots.next("the first snapshot", where: { !$0.metadata.isFromCache && $0.count == 1 })
+                    harness.proxy.cut()
+                    try await snapshots.next("offline", where: { $0.metadata.isFromCache })
+                    // Changes made elsewhere while this app is offline.
+                    try await harness.http.send(.put, "/v1/documents/items/b", body: #"{"n": 2}"#)
+                    try await harness.http.send(.delete, "/v1/documents/items/a")
+                    harness.proxy.restore()
+                    let caughtUp = try await snapshots.next("caught up", where: { !$0.metadata.isFromCache })
+                    #expect(caughtUp.documents.map(\.documentID) == ["b"])
+                    let statistics = await app.engine.statistics
+                    #expect(statistics.connections >= 2)
+                    #expect(statistics.snapshots == 1, "the reconnect was answered with a fresh snapshot, not a replay")
+                    #expect(statistics.replays == 2)
+                    snapshots.cancel()
+                }
+            }
+        }
+
+        @Test func aRestartedAppResumesFromItsStoredToken() async throws {
+            try await ClientHarness.run { harness in
+                let cache = harness.directory.path + "/resuming"
+                try await harness.http.send(.put, "/v1/documents/rooms/r1", body: #"{"name": "Lobby"}"#)
+                try await withApp(try harness.makeApp(cache: cache)) { app in
+                    let snapshots = Collector(app.document("rooms/r1").snapshots())
+                    try await snapshots.next("the first snapshot", where: { $0.exists && !$0.metadata.isFromCache })
+                    snapshots.cancel()
+                }
+                try await harness.http.send(.patch, "/v1/documents/rooms/r1", body: #"{"name": "Den"}"#)
+                try await withApp(try harness.makeApp(cache: cache)) { app in
+                    let snapshots = Collector(app.document("rooms/r1").snapshots(includeMetadataChanges: true))
+                    let cached = try await snapshots.next("the cache's snapshot")
+                    #expect(cached.metadata.isFromCache)
+                    #expect(cached["name"] == "Lobby")
+                    try await snapshots.next("the missed change", where: { $0["name"] == "Den" && !$0.metadata.isFromCache })
+                    let statistics = await app.engine.statistics
+                    #expect(statistics.snapshots == 0)
+                    #expect(statistics.replays == 1)
+                    snapshots.cancel()
+                }
+            }
+        }
+    }
+}
