@@ -30,6 +30,34 @@ extension ClientIntegrationTests {
             }
         }
 
+        @Test func aStoredTargetWhoseDocumentBecameUnknownStartsAfresh() async throws {
+            try await ClientHarness.run { harness in
+                try await harness.http.send(.put, "/v1/documents/items/a", body: #"{"n": 1}"#)
+                try await harness.http.send(.put, "/v1/documents/items/b", body: #"{"n": 2}"#)
+                try await withApp(try harness.makeApp()) { app in
+                    let all = app.collection("items").order(by: "n")
+                    var listener = Collector(all.snapshots())
+                    try await listener.next("everything", where: { !$0.metadata.isFromCache && $0.count == 2 })
+                    listener.cancel()
+                    try await eventually("the listener ended") { await app.engine.targets.isEmpty }
+
+                    // A window of one: a new first document pushes `a` out, unchanged, so the cache no longer knows it.
+                    let first = Collector(app.collection("items").order(by: "n").limit(to: 1).snapshots(includeMetadataChanges: true))
+                    try await first.next("the window", where: { !$0.metadata.isFromCache && $0.documents.first?.documentID == "a" })
+                    try await harness.http.send(.put, "/v1/documents/items/c", body: #"{"n": 0}"#)
+                    try await first.next("the new first", where: { $0.documents.first?.documentID == "c" })
+                    first.cancel()
+                    try await eventually("the window ended") { await app.engine.targets.isEmpty }
+
+                    // The first target's stored membership held `a`: resuming it would leave `a` out.
+                    listener = Collector(all.snapshots(includeMetadataChanges: true))
+                    let again = try await listener.next("everything again", where: { !$0.metadata.isFromCache })
+                    #expect(again.documents.map(\.documentID) == ["c", "a", "b"])
+                    listener.cancel()
+                }
+            }
+        }
+
         @Test func aRestartedAppResumesFromItsStoredToken() async throws {
             try await ClientHarness.run { harness in
                 let cache = harness.directory.path + "/resuming"

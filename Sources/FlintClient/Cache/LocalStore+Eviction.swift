@@ -27,13 +27,7 @@ extension LocalStore {
             }
             let delete = try db.cachedStatement(sql: "DELETE FROM documents WHERE path = ?")
             for path in evicted { try delete.execute(arguments: [path]) }
-            let gone = Set(evicted)
-            for row in try Row.fetchAll(db, sql: "SELECT key, members FROM targets") {
-                guard case .array(let members) = try JSON(parsing: row[1] as String) else { continue }
-                if members.contains(where: { if case .string(let p) = $0 { gone.contains(p) } else { false } }) {
-                    try db.execute(sql: "DELETE FROM targets WHERE key = ?", arguments: [row[0] as String])
-                }
-            }
+            try Self.forgetTargets(holdingAnyOf: Set(evicted), except: [], db: db)
             return evicted
         }
     }

@@ -99,8 +99,25 @@ extension LocalStore {
         }
     }
 
-    /// Forgets a target's resume state (its documents may no longer all be in the cache).
-    func forgetTarget(_ key: String) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM targets WHERE key = ?", arguments: [key]) }
+    /// Forgets the resume state of every stored target.
+    func forgetAllTargets() throws {
+        try database.write { db in try db.execute(sql: "DELETE FROM targets") }
+    }
+
+    /// Forgets the resume state of the stored targets (other than `kept`) that hold one of `paths`: those documents
+    /// are no longer known, and a resume would not send them again if they did not change.
+    func forgetTargets(holdingAnyOf paths: Set<String>, except kept: Set<String>) throws {
+        guard !paths.isEmpty else { return }
+        try database.write { db in try Self.forgetTargets(holdingAnyOf: paths, except: kept, db: db) }
+    }
+
+    static func forgetTargets(holdingAnyOf paths: Set<String>, except kept: Set<String>, db: Database) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT key, members FROM targets") {
+            let key: String = row[0]
+            guard !kept.contains(key), case .array(let members) = try JSON(parsing: row[1] as String) else { continue }
+            if members.contains(where: { if case .string(let p) = $0 { paths.contains(p) } else { false } }) {
+                try db.execute(sql: "DELETE FROM targets WHERE key = ?", arguments: [key])
+            }
+        }
     }
 }

@@ -22,6 +22,11 @@ final class LocalStore: Sendable {
         try Self.migrator.migrate(database)
     }
 
+    /// Closes the file; every later call fails.
+    func close() {
+        try? database.close()
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("cache-v1") { db in
@@ -36,6 +41,7 @@ final class LocalStore: Sendable {
                         create_time INTEGER,
                         update_time INTEGER,
                         version INTEGER NOT NULL,
+                        doc_version INTEGER,
                         size INTEGER NOT NULL,
                         access INTEGER NOT NULL
                     );
@@ -92,7 +98,7 @@ final class LocalStore: Sendable {
         }
     }
 
-    /// Stores documents as the server sent them, each only if it is not older than what the cache holds.
+    /// Stores documents as the server sent them, each only if the cache does not know it as of a later commit.
     /// - Parameter stamp: the least-recently-used stamp to give them.
     func store(_ updates: [CachedDocument], stamp: Int64) throws {
         guard !updates.isEmpty else { return }
@@ -111,14 +117,15 @@ final class LocalStore: Sendable {
         let data = update.document.map { Value.map($0.fields).json.text }
         try db.cachedStatement(
             sql: """
-                INSERT INTO documents (path, collection, collection_id, state, data, create_time, update_time, version, size, access)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO documents (path, collection, collection_id, state, data, create_time, update_time, version, doc_version, size, access)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(path) DO UPDATE SET state = excluded.state, data = excluded.data, create_time = excluded.create_time,
-                    update_time = excluded.update_time, version = excluded.version, size = excluded.size, access = excluded.access
+                    update_time = excluded.update_time, version = excluded.version, doc_version = excluded.doc_version,
+                    size = excluded.size, access = excluded.access
                 """
         ).execute(arguments: [
             path, update.path.collection.description, update.path.collectionID, update.state.rawValue, data,
-            update.document?.createTime.microseconds, update.document?.updateTime.microseconds, update.version,
+            update.document?.createTime.microseconds, update.document?.updateTime.microseconds, update.version, update.document?.version,
             path.utf8.count + (data?.utf8.count ?? 0), stamp,
         ])
     }
@@ -139,7 +146,7 @@ final class LocalStore: Sendable {
 
     // MARK: Rows
 
-    static let columns = "path, state, data, create_time, update_time, version"
+    static let columns = "path, state, data, create_time, update_time, version, doc_version"
 
     static func cached(_ row: Row) throws -> CachedDocument {
         let path = try DocumentPath(row[0] as String)
@@ -152,7 +159,7 @@ final class LocalStore: Sendable {
             }
             document = Document(
                 path: path, fields: fields, createTime: Timestamp(microseconds: row[3]), updateTime: Timestamp(microseconds: row[4]),
-                version: version)
+                version: row[6] as Int64? ?? version)
         }
         return CachedDocument(path: path, state: state, document: document, version: version)
     }
@@ -172,10 +179,13 @@ struct CachedDocument: Sendable, Equatable {
     var path: DocumentPath
     var state: State
     var document: Document?
+    /// The commit as of which the cache knows this state (a snapshot's or change's sequence; for a document read
+    /// over REST, its own version, a lower bound). A state known as of a later commit is never replaced by an older one.
     var version: Int64
 
-    static func exists(_ document: Document) -> CachedDocument {
-        CachedDocument(path: document.path, state: .exists, document: document, version: document.version)
+    /// The document as of commit `sequence` (by default its own version).
+    static func exists(_ document: Document, asOf sequence: Int64? = nil) -> CachedDocument {
+        CachedDocument(path: document.path, state: .exists, document: document, version: max(sequence ?? 0, document.version))
     }
 
     static func missing(_ path: DocumentPath, at version: Int64) -> CachedDocument {

@@ -154,6 +154,8 @@ extension SyncEngine {
             guard next != uid else { return }
             uid = next
             acknowledged = []
+            // Another user starts afresh: no resume state of the previous one's targets.
+            try? store.forgetAllTargets()
             pending = (try? store.pendingMutations(uid: uid)) ?? []
             for key in targets.keys {
                 targets[key]!.current = false

@@ -44,7 +44,7 @@ extension SyncEngine {
         statistics.snapshots += 1
         let documents = try items.map(Self.document)
         let members = Set(documents.map(\.path))
-        var updates = documents.map(CachedDocument.exists)
+        var updates = documents.map { CachedDocument.exists($0, asOf: sequence) }
         let target = targets[key]!
         // Documents the target held that the server no longer lists, and (for a query without a window) cached
         // documents that look as if they match but that the server left out: their content is stale.
@@ -95,7 +95,7 @@ extension SyncEngine {
                     }
                 } else if let documentJSON = fields["document"] {
                     let document = try Self.document(documentJSON)
-                    updates.append(.exists(document))
+                    updates.append(.exists(document, asOf: sequence))
                     written.insert(document.path)
                     targets[key]!.members.insert(document.path)
                 }
@@ -152,6 +152,11 @@ extension SyncEngine {
             records[key] = LocalStore.TargetRecord(resumeToken: token, members: target.members)
         }
         try store.apply(updates, targets: records, stamp: nextStamp())
+        let unknown = Set(updates.filter { $0.state == .unknown }.map(\.path.description))
+        if !unknown.isEmpty {
+            // A stored target of no active listener may hold them; resuming it would leave them out.
+            try store.forgetTargets(holdingAnyOf: unknown, except: Set(targets.keys))
+        }
         if !updates.isEmpty { evictIfNeeded() }
     }
 

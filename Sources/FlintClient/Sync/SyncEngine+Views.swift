@@ -109,7 +109,7 @@ extension SyncEngine {
 
     /// Stores a document read from the server (nil: it does not exist) and returns it with the app's writes over it.
     func fetched(_ document: Document?, path: DocumentPath) throws -> (document: ViewDocument?, hasPendingWrites: Bool) {
-        let update = document.map(CachedDocument.exists) ?? .missing(path, at: max(processedSequence, serverSequence))
+        let update = document.map { CachedDocument.exists($0) } ?? .missing(path, at: max(processedSequence, serverSequence))
         try save([update], targets: [String]())
         let overlays = self.overlays
         let view = LocalView.overlay(document, baseVersion: document?.version ?? 0, path: path, overlays: overlays)
@@ -127,7 +127,7 @@ extension SyncEngine {
 
     /// Stores a query's results from the server and returns them with the app's writes applied.
     func fetched(_ documents: [Document], for query: FlintCore.Query) throws -> [ViewDocument] {
-        try save(documents.map(CachedDocument.exists), targets: [String]())
+        try save(documents.map { CachedDocument.exists($0) }, targets: [String]())
         refreshAll()
         return LocalView.evaluate(query, bases: Dictionary(documents.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }), overlays: overlays)
     }

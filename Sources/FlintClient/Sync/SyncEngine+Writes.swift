@@ -135,7 +135,7 @@ extension SyncEngine {
             current = Document(
                 path: path, fields: fields, createTime: base?.document?.createTime ?? time, updateTime: time, version: version)
         }
-        return current.map(CachedDocument.exists) ?? .missing(path, at: version)
+        return current.map { CachedDocument.exists($0, asOf: version) } ?? .missing(path, at: version)
     }
 
     /// Keeps the cache within `cacheSizeBytes`, never evicting a document with queued writes or one an active

@@ -181,6 +181,7 @@ actor SyncEngine {
         for watcher in rejectionWatchers.values { watcher.finish() }
         rejectionWatchers = [:]
         wakeup.signal()
+        store.close()
     }
 }
 
