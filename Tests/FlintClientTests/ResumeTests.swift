@@ -48,6 +48,10 @@ extension ClientIntegrationTests {
                     try await first.next("the new first", where: { $0.documents.first?.documentID == "c" })
                     first.cancel()
                     try await eventually("the window ended") { await app.engine.targets.isEmpty }
+                    // The cache no longer answers for `a`, until the server is asked again.
+                    await #expect(throws: FlintError.self) { try await app.document("items/a").getDocument(source: .cache) }
+                    _ = try await app.document("items/a").getDocument()
+                    #expect(try await app.document("items/a").getDocument(source: .cache)["n"] == 1)
 
                     // The first target's stored membership held `a`: resuming it would leave `a` out.
                     listener = Collector(all.snapshots(includeMetadataChanges: true))

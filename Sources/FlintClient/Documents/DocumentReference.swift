@@ -48,8 +48,9 @@ public struct DocumentReference: Sendable, Hashable, CustomStringConvertible {
         let path = try resolvedPath()
         if source != .cache {
             do {
+                let asOf = await app.engine.knownSequence
                 let document = try await serverDocument(path)
-                let view = try await app.engine.fetched(document, path: path)
+                let view = try await app.engine.fetched(document, path: path, asOf: asOf)
                 return DocumentSnapshot(
                     reference: self, document: view.document?.document,
                     metadata: SnapshotMetadata(isFromCache: false, hasPendingWrites: view.hasPendingWrites))

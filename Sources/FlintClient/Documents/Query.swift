@@ -110,9 +110,10 @@ public struct Query: Sendable {
         let query = try resolved()
         if source != .cache {
             do {
+                let asOf = await app.engine.knownSequence
                 let answer = try await app.rest.json(.POST, "/v1/query", body: query.json, token: try await app.auth.accessToken())
                 guard case .object(let root) = answer, case .array(let items)? = root["documents"] else { throw FlintError(.internal, "the query's answer has no documents") }
-                let views = try await app.engine.fetched(try items.map(SyncEngine.document), for: query)
+                let views = try await app.engine.fetched(try items.map(SyncEngine.document), for: query, asOf: asOf)
                 return snapshot(views, isFromCache: false)
             } catch let error as FlintError where error.code == .unavailable && source == .default {
                 // Offline: the cache answers below.

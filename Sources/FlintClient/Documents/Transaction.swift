@@ -25,8 +25,9 @@ public final class Transaction: Sendable {
         }
         let path = try document.resolvedPath()
         // The server's state, not this app's pending writes over it: that is what the commit is conditioned on.
+        let asOf = await app.engine.knownSequence
         let current = try await document.serverDocument(path)
-        _ = try await app.engine.fetched(current, path: path)
+        _ = try await app.engine.fetched(current, path: path, asOf: asOf)
         let version = current?.version ?? 0
         try state.withLock { state throws(FlintError) in
             if let earlier = state.reads[path], earlier != version {

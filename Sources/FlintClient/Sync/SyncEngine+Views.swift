@@ -107,9 +107,13 @@ extension SyncEngine {
         return (LocalView.overlay(cached?.document, baseVersion: cached?.version ?? 0, path: path, overlays: overlays), pendingWrites)
     }
 
+    /// The latest commit the server is known to have made: a read sent now answers as of this commit or a later one.
+    var knownSequence: Int64 { max(processedSequence, serverSequence) }
+
     /// Stores a document read from the server (nil: it does not exist) and returns it with the app's writes over it.
-    func fetched(_ document: Document?, path: DocumentPath) throws -> (document: ViewDocument?, hasPendingWrites: Bool) {
-        let update = document.map { CachedDocument.exists($0) } ?? .missing(path, at: max(processedSequence, serverSequence))
+    /// - Parameter asOf: `knownSequence` when the request was sent.
+    func fetched(_ document: Document?, path: DocumentPath, asOf: Int64) throws -> (document: ViewDocument?, hasPendingWrites: Bool) {
+        let update = document.map { CachedDocument.exists($0, asOf: asOf) } ?? .missing(path, at: asOf)
         try save([update], targets: [String]())
         let overlays = self.overlays
         let view = LocalView.overlay(document, baseVersion: document?.version ?? 0, path: path, overlays: overlays)
@@ -126,8 +130,8 @@ extension SyncEngine {
     }
 
     /// Stores a query's results from the server and returns them with the app's writes applied.
-    func fetched(_ documents: [Document], for query: FlintCore.Query) throws -> [ViewDocument] {
-        try save(documents.map { CachedDocument.exists($0) }, targets: [String]())
+    func fetched(_ documents: [Document], for query: FlintCore.Query, asOf: Int64) throws -> [ViewDocument] {
+        try save(documents.map { CachedDocument.exists($0, asOf: asOf) }, targets: [String]())
         refreshAll()
         return LocalView.evaluate(query, bases: Dictionary(documents.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }), overlays: overlays)
     }
