@@ -68,7 +68,7 @@ extension ClientIntegrationTests {
                 try await withApp(try harness.makeApp(settings: settings)) { app in
                     let user = try await app.auth.signInAnonymously()
                     let firstRefreshToken = await app.auth.session?.refreshToken
-                    try await eventually("a refresh") { await app.auth.refreshCount >= 2 }
+                    try await eventually("a refresh", until: { await app.auth.refreshCount >= 2 })
                     #expect(await app.auth.session?.refreshToken != firstRefreshToken)
                     // The socket acts with the refreshed token: a write the rules allow only to this user goes through it.
                     try await app.document("private/\(user.uid)").setData(["n": 1])
@@ -78,7 +78,7 @@ extension ClientIntegrationTests {
                         headers: [.contentType: "application/x-www-form-urlencoded"])
                     #expect(reuse.status == .badRequest)
                     // Reuse revoked the whole sign-in: the app notices at its next refresh and signs out.
-                    try await eventually("the revoked session ends") { await app.auth.currentUser == nil }
+                    try await eventually("the revoked session ends", until: { await app.auth.currentUser == nil })
                 }
             }
         }

@@ -45,7 +45,7 @@ extension ClientIntegrationTests {
                             // Cut off after the first chunk: the next request is refused; then the network comes back.
                             harness.proxy.cut()
                             let refused = harness.proxy.refusedConnections
-                            try await eventually("the upload tried again") { harness.proxy.refusedConnections > refused }
+                            try await eventually("the upload tried again", until: { harness.proxy.refusedConnections > refused })
                             harness.proxy.restore()
                         }
                     }

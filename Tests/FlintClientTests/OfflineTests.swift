@@ -51,7 +51,7 @@ extension ClientIntegrationTests {
                     // The server applies the write, but its answer never reaches the client; then the connection drops.
                     harness.proxy.holdReplies()
                     try await app.batch().setData(["n": .increment(1)], forDocument: app.document("counters/c"), merge: true).commit(waitForServer: false)
-                    try await eventually("the server applied the increment") { try await harness.serverData("counters/c") != nil }
+                    try await eventually("the server applied the increment", until: { try await harness.serverData("counters/c") != nil })
                     harness.proxy.cut()
                     harness.proxy.restore()
                     // The client sends the write again with the same mutation id; the server answers without applying it.

@@ -39,7 +39,7 @@ extension ClientIntegrationTests {
                     var listener = Collector(all.snapshots())
                     try await listener.next("everything", where: { !$0.metadata.isFromCache && $0.count == 2 })
                     listener.cancel()
-                    try await eventually("the listener ended") { await app.engine.targets.isEmpty }
+                    try await eventually("the listener ended", until: { await app.engine.targets.isEmpty })
 
                     // A window of one: a new first document pushes `a` out, unchanged, so the cache no longer knows it.
                     let first = Collector(app.collection("items").order(by: "n").limit(to: 1).snapshots(includeMetadataChanges: true))
@@ -47,7 +47,7 @@ extension ClientIntegrationTests {
                     try await harness.http.send(.put, "/v1/documents/items/c", body: #"{"n": 0}"#)
                     try await first.next("the new first", where: { $0.documents.first?.documentID == "c" })
                     first.cancel()
-                    try await eventually("the window ended") { await app.engine.targets.isEmpty }
+                    try await eventually("the window ended", until: { await app.engine.targets.isEmpty })
                     // The cache no longer answers for `a`, until the server is asked again.
                     await #expect(throws: FlintError.self) { try await app.document("items/a").getDocument(source: .cache) }
                     _ = try await app.document("items/a").getDocument()

@@ -22,9 +22,9 @@ extension ClientIntegrationTests {
                 proxy.holdReplies()
                 try await app.batch().setData(["n": .increment(1)], forDocument: app.document("counters/c"), merge: true).commit(waitForServer: false)
                 let direct = server.http
-                try await eventually("the server applied the first increment") {
+                try await eventually("the server applied the first increment", until: {
                     try await direct.send(.get, "/v1/documents/counters/c").status == .ok
-                }
+                })
                 try await server.stop(signal: SIGKILL)
                 proxy.cut()
                 try await listener.next("offline", where: { $0.metadata.isFromCache })

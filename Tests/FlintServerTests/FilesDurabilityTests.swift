@@ -25,7 +25,7 @@ import Testing
             connection.write(FilesTest.bytes(1 << 20, seed: 2))
         }
         // Kill it once the upload is being written to a temporary file.
-        #expect(try await FilesTest.eventually { FilesTest.entries(directory.path, "tmp").count == 1 })
+        try await eventually("one temporary file is left", until: { FilesTest.entries(directory.path, "tmp").count == 1 })
         try await server.stop(signal: SIGKILL)
         _ = connection
 

@@ -105,7 +105,7 @@ import Testing
                 connection.finishWriting()
                 _ = connection.readHead()
             }
-            #expect(try await FilesTest.eventually { FilesTest.entries(data.path, "tmp").isEmpty })
+            try await eventually("the temporary files are gone", until: { FilesTest.entries(data.path, "tmp").isEmpty })
             #expect(FilesTest.entries(data.path, "blobs").isEmpty)
             #expect(try await http.send(.get, "/v1/files/cut.bin", headers: user).status == .notFound)
         }

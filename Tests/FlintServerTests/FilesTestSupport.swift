@@ -41,16 +41,6 @@ enum FilesTest {
     static func entries(_ dataDirectory: String, _ folder: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory + "/files/" + folder)) ?? []
     }
-
-    /// Waits (polling the filesystem, at most `timeout`) until `condition` holds.
-    static func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
-    }
 }
 
 /// The data folder of a `TestServer`, read in its `configure` closure (which runs before the server starts).

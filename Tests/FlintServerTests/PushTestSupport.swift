@@ -170,17 +170,6 @@ struct PushHarness: Sendable {
     }
 }
 
-/// Polls `body` until it gives a value: for events another process causes, with a generous limit so that a slow,
-/// shared machine does not fail the test, yet a hang does.
-func eventually<T: Sendable>(_ what: String, timeout: Duration = .seconds(30), _ body: () async throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if let value = try await body() { return value }
-        guard ContinuousClock.now < deadline else { throw TestSupportError("timed out waiting until \(what)") }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 extension JSON {
     var doubleValue: Double? {
         switch self {

@@ -85,6 +85,7 @@ private actor Mailbox<Element: Sendable> {
         let id = waits
         return try await withCheckedThrowingContinuation { continuation in
             waiter = (id, continuation)
+            // A guard against a test hanging when an element never comes, not a measure of speed.
             Task {
                 try? await Task.sleep(for: patience)
                 self.expire(id)
@@ -102,17 +103,6 @@ private actor Mailbox<Element: Sendable> {
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Waits until `condition` holds, checking again after short pauses: for state outside the SDK (the server's
-/// documents) that no event announces. Fails after `patience`.
-func eventually(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + patience
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw TestFailure("\(what) did not happen within \(patience)")
 }
 
 /// Settings for tests: reconnect quickly.
