@@ -125,6 +125,8 @@ public enum PathSegments {
         if bytes > maximumIDBytes { throw .invalidArgument("an id is \(bytes) bytes long; at most \(maximumIDBytes) bytes are allowed") }
         if id == "." || id == ".." { throw .invalidArgument("\"\(id)\" is not allowed as an id") }
         if id.contains("/") { throw .invalidArgument("an id must not contain '/'") }
+        // The database stores paths as text, which ends at a NUL: an id with one would be read back cut short.
+        if id.utf8.contains(0) { throw .invalidArgument("an id must not contain the NUL character (U+0000)") }
         if bytes >= 4, id.hasPrefix("__"), id.hasSuffix("__") {
             throw .invalidArgument("ids of the form __name__ are reserved: \"\(id)\"")
         }

@@ -98,6 +98,8 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     public static func validateFieldName(_ name: String, in context: String) throws(FlintError) {
         if name.isEmpty { throw .invalidArgument("\(context): a field name is empty") }
         if name.utf8.count > 1500 { throw .invalidArgument("\(context): a field name is longer than 1500 bytes") }
+        // Indexed field paths are stored as text, which ends at a NUL: queries on such a field would go wrong.
+        if name.utf8.contains(0) { throw .invalidArgument("\(context): a field name must not contain the NUL character (U+0000)") }
         if name.utf8.count >= 4, name.hasPrefix("__"), name.hasSuffix("__") {
             throw .invalidArgument("\(context): field names of the form __name__ are reserved: \"\(name)\"")
         }

@@ -42,6 +42,7 @@ import Testing
         ("", "empty"),
         ("/", "empty"),
         ("///", "empty"),
+        ("rooms/r\u{0}x", "NUL"),
     ])
     func invalidIDsAreRejectedWithAReason(text: String, reason: String) {
         expectFlintError(.invalidArgument, mentioning: reason) { try DocumentPath(text) }

@@ -123,7 +123,7 @@ import Testing
         #expect(Value.map([:]).json == .object([:]))
     }
 
-    @Test(arguments: [#"{"": 1}"#, #"{"__x__": 1}"#, #"{"a": {"__name__": 1}}"#])
+    @Test(arguments: [#"{"": 1}"#, #"{"__x__": 1}"#, #"{"a": {"__name__": 1}}"#, #"{"a\u0000b": 1}"#])
     func reservedOrEmptyFieldNamesAreRejected(text: String) {
         expectFlintError(.invalidArgument) { try value(text) }
     }
