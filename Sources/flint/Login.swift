@@ -58,7 +58,8 @@ struct Login: AsyncParsableCommand {
         ]))
         output.line("Logged in to \(url) as \(clientID) (profile \(global.profileName)); credentials in \(store.path)")
         if !scopes.contains("admin") {
-            output.line(output.styled("warning:", .yellow) + " \(clientID) lacks the admin scope; the admin commands will be refused")
+            let colours = Terminal.colours(Terminal.standardError)
+            Terminal.err(Style.yellow.apply("warning:", if: colours) + " \(clientID) lacks the admin scope; the admin commands will be refused\n")
         }
     }
 

@@ -39,6 +39,11 @@ import Testing
             let export = try await context.cli.run(["data", "export"])
             expectSuccess(export)
             #expect(export.stdout.split(separator: "\n").count == Self.documents.count + many.count)
+            // A progress line only on a terminal: nothing on a pipe.
+            #expect(export.stderr.isEmpty)
+            let onTerminal = try await context.cli.runOnTerminal(["data", "export", "-o", dump.path + "/terminal.ndjson"])
+            #expect(onTerminal.status == 0, "\(onTerminal)")
+            #expect(onTerminal.stdout.contains("Exporting: ") && onTerminal.stdout.contains("\(Self.documents.count + many.count) documents"))
             let toFile = try await context.cli.run(["data", "export", "-o", file, "--json"])
             expectSuccess(toFile)
             #expect(try toFile.json["documents"] == .integer(Int64(Self.documents.count + many.count)))

@@ -71,7 +71,7 @@ struct CLI: Sendable {
         return try await onOwnThread {
             let id = UUID().uuidString
             let (outPath, errPath, inPath) = ("\(folder)/out-\(id)", "\(folder)/err-\(id)", "\(folder)/in-\(id)")
-            FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
+            _ = FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
             defer { for path in [outPath, errPath, inPath] { try? FileManager.default.removeItem(atPath: path) } }
             let status = try spawnAndWait(
                 Self.executable.path, arguments, environment: environment, directory: workingDirectory,
@@ -100,6 +100,15 @@ struct CLI: Sendable {
     }
 }
 
+private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+/// A function of the C library looked up by name.
+private func glibcFunction<F>(_ name: String, as type: F.Type) -> F? {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+    return unsafeBitCast(symbol, to: type)
+}
+
 /// Starts `executable` with posix_spawn (standard input, output and error redirected to files, descriptors above 2
 /// closed) and waits for it; returns its exit status, or 128 + the signal that ended it. Blocks: call it on a thread
 /// of its own. Foundation's `Process` is not used: with the many descriptors the whole test suite holds open, its
@@ -118,8 +127,12 @@ func spawnAndWait(
     } else {
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
     }
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-    posix_spawn_file_actions_addchdir_np(&actions, directory)
+    // glibc's _np additions are not in Swift's Glibc module; they are in every glibc since 2.34.
+    guard let addChdir = glibcFunction("posix_spawn_file_actions_addchdir_np", as: AddChdir.self),
+        let addCloseFrom = glibcFunction("posix_spawn_file_actions_addclosefrom_np", as: AddCloseFrom.self)
+    else { throw TestSupportError("this C library lacks posix_spawn_file_actions_addchdir_np or _addclosefrom_np (glibc 2.34+)") }
+    _ = addCloseFrom(&actions, 3)
+    _ = addChdir(&actions, directory)
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
