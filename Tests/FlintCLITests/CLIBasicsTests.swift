@@ -47,6 +47,19 @@ import Testing
             expectSuccess(users)
             #expect(try users.json["users"] == .array([]))
 
+            // A token the server refuses, or one that has expired, is replaced with one from the stored credentials.
+            for (token, expiry) in [("not-a-token", Int64(Date().timeIntervalSince1970) + 3000), ("expired", Int64(0))] {
+                var profile = try #require(stored["profiles"]?["default"])
+                guard case .object(var members) = profile else { return }
+                members["accessToken"] = .string(token)
+                members["expiresAt"] = .integer(expiry)
+                profile = .object(members)
+                try Data(JSON.object(["profiles": .object(["default": profile])]).serialized).write(to: URL(fileURLWithPath: cli.credentialsPath))
+                expectSuccess(try await cli.run(["users", "list"]))
+                let renewed = try JSON(parsing: try String(contentsOfFile: cli.credentialsPath, encoding: .utf8))
+                #expect(renewed["profiles"]?["default"]?["accessToken"] != .string(token))
+            }
+
             // The secret can come on standard input, for another profile.
             let second = try await cli.run(["login", "--url", context.url, "--client-id", CLIServer.adminID, "--profile", "ci"], stdin: CLIServer.adminSecret + "\n")
             expectSuccess(second)
