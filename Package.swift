@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FlintRules", targets: ["FlintRules"]),
         .library(name: "FlintClient", targets: ["FlintClient"]),
         .executable(name: "flint-server", targets: ["flint-server"]),
+        .executable(name: "flint", targets: ["flint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -78,6 +79,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "flint",
+            dependencies: [
+                "FlintCore",
+                "FlintRules",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlintTestSupport",
             dependencies: [
@@ -96,6 +107,10 @@ let package = Package(
         .testTarget(
             name: "FlintRulesTests",
             dependencies: ["FlintRules", "FlintCore"]
+        ),
+        .testTarget(
+            name: "FlintCLITests",
+            dependencies: ["FlintCore", "FlintServer", "FlintTestSupport"]
         ),
         .testTarget(
             name: "FlintServerTests",

@@ -13,7 +13,7 @@ import Testing
         try await TestServer.run { http in
             let health = try await http.send(.get, "/health")
             let ready = try await http.send(.get, "/ready")
-            #expect(try health.json == .object(["status": .string("ok")]))
+            #expect(try health.json == .object(["status": .string("ok"), "version": .string(FlintVersion.current)]))
             #expect(try ready.json == .object(["status": .string("ready")]))
         }
     }

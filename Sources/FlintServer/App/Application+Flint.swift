@@ -146,6 +146,7 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
     let documentRules = DocumentRules(rules: parts.rules, store: parts.store)
     DocumentsController(store: parts.store, rules: documentRules, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     RulesController(rules: parts.rules, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
+    DataTransferController(rules: documentRules).addRoutes(to: router)
     RealtimeController(
         store: parts.store, hub: parts.hub, rules: documentRules, tokens: parts.tokens, maximumFrameSize: configuration.maximumBodySize,
         maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes

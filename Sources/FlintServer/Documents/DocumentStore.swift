@@ -11,6 +11,16 @@ public protocol DocumentStore: Sendable {
     /// The documents a query selects, in its order, its limits applied.
     func query(_ query: Query) async throws -> [Document]
 
+    /// Stored documents in name order (the order of `DocumentPath`'s `<`), a page at a time: the scan behind the
+    /// admin export. Each call reads one consistent state; pages read by separate calls may straddle commits.
+    /// - Parameters:
+    ///   - collection: only the documents of this collection; nil for every document of the database.
+    ///   - descendants: with a collection, also every document nested below its documents (in subcollections, at any
+    ///     depth).
+    ///   - after: the page starts after this document; nil to start at the first.
+    ///   - limit: the most documents returned; fewer means the scan reached the end.
+    func documents(in collection: CollectionPath?, descendants: Bool, after: DocumentPath?, limit: Int) async throws -> [Document]
+
     /// Applies all writes of a commit atomically and durably, or none of them.
     /// - Throws: `FlintError` when a precondition fails or a write is invalid; nothing is written then.
     func commit(_ commit: Commit) async throws -> CommitResult

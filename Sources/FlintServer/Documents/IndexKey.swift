@@ -27,6 +27,42 @@ enum IndexKey {
         return out
     }
 
+    /// The ids of the path a document-name key encodes (the inverse of `name(_:)`); nil when the bytes are not one.
+    static func segments(fromName key: [UInt8]) -> [String]? {
+        var segments: [String] = []
+        var current: [UInt8] = []
+        var index = 0
+        while index < key.count {
+            let byte = key[index]
+            guard byte == 0 else {
+                current.append(byte)
+                index += 1
+                continue
+            }
+            // 0x00 0xFF is a NUL inside an id, 0x00 0x01 ends an id, a lone 0x00 at the end ends the name.
+            guard index + 1 < key.count else { return index == key.count - 1 && current.isEmpty ? segments : nil }
+            switch key[index + 1] {
+            case 0xFF: current.append(0)
+            case 0x01:
+                guard let id = String(validating: current, as: UTF8.self) else { return nil }
+                segments.append(id)
+                current = []
+            default: return nil
+            }
+            index += 2
+        }
+        return nil
+    }
+
+    /// The bytes that the name of every document below `segments` (a collection's or a document's) starts with.
+    /// Every such name sorts after the prefix and before the prefix followed by 0xFF: UTF-8 never contains 0xFF, and
+    /// an escaped 0x00 inside an id is 0x00 0xFF.
+    static func namePrefix(_ segments: [String]) -> [UInt8] {
+        var out: [UInt8] = []
+        for segment in segments { appendEscaped(segment.utf8, to: &out) }
+        return out
+    }
+
     /// The smallest and (exclusive) largest key of a type order, for range scans limited to one type.
     static func typeBounds(of value: Value) -> (lower: [UInt8], upper: [UInt8]) {
         let t = typeByte(value)

@@ -1,3 +1,5 @@
+import FlintCore
+
 /// The OpenAPI 3.1 description of every route, served at `/openapi.json`.
 /// A test compares it with the router's routes: a route missing here fails the suite.
 enum OpenAPIDocument {
@@ -6,7 +8,7 @@ enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "Flint",
-            "version": "0.1.0",
+            "version": "\#(FlintVersion.current)",
             "description": "A self-hosted, Firebase-like backend. Values use Flint's JSON form: plain JSON for null, booleans, strings, arrays and maps; a number without fraction or exponent is an integer, any other a double; {\"$timestamp\": RFC 3339}, {\"$bytes\": base64}, {\"$ref\": document path}, {\"$geo\": [lat, lng]}, {\"$double\": \"NaN\"|\"Infinity\"|\"-Infinity\"}; a map key starting with $ is written $$."
           },
           "servers": [{"url": "http://127.0.0.1:8080"}],
@@ -15,7 +17,7 @@ enum OpenAPIDocument {
               "get": {
                 "summary": "Liveness: the process serves HTTP",
                 "operationId": "health",
-                "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}
+                "responses": {"200": {"description": "Up, with the server's version", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}}}}}}
               }
             },
             "/ready": {
@@ -686,6 +688,28 @@ enum OpenAPIDocument {
                 "summary": "One release with its source (admin scope)",
                 "operationId": "adminGetRulesRelease", "security": [{"bearer": []}],
                 "responses": {"200": {"description": "The release", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RulesRelease"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/export": {
+              "get": {
+                "summary": "Export documents as NDJSON, one per line in name order (admin scope): {path, data, createTime, updateTime} with values in Flint's JSON form. Read page by page; not a snapshot of one instant",
+                "operationId": "adminExport", "security": [{"bearer": []}],
+                "parameters": [
+                  {"name": "collection", "in": "query", "schema": {"type": "string"}, "description": "Only this collection's documents (default: every document)"},
+                  {"name": "allDescendants", "in": "query", "schema": {"type": "boolean"}, "description": "With collection: also every document nested below its documents"}
+                ],
+                "responses": {"200": {"description": "The documents, streamed", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}
+              }
+            },
+            "/v1/admin/import": {
+              "post": {
+                "summary": "Import NDJSON as an export writes it (admin scope): each line sets its document (path and data; times are the import's), committed in batches of at most 500, so importing again gives the same documents. A bad line is a 400 naming it; the lines before it are imported (error.details: {line, imported})",
+                "operationId": "adminImport", "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                "responses": {
+                  "200": {"description": "Imported", "content": {"application/json": {"schema": {"type": "object", "required": ["imported", "commits", "lines"], "properties": {"imported": {"type": "integer"}, "commits": {"type": "integer"}, "lines": {"type": "integer"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}
+                }
               }
             },
             "/v1/admin/rules/{service}/releases/{id}/rollback": {

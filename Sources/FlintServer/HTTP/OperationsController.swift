@@ -9,8 +9,8 @@ struct OperationsController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
 
     func addRoutes(to router: Router<Context>) {
-        // The process is up and serving HTTP.
-        router.get("/health") { _, _ in JSON.object(["status": .string("ok")]) }
+        // The process is up and serving HTTP; the version is the one `flint --version` prints.
+        router.get("/health") { _, _ in JSON.object(["status": .string("ok"), "version": .string(FlintVersion.current)]) }
         // The process can serve requests: its database answers.
         router.get("/ready") { _, _ in
             guard await store.isReady() else {
