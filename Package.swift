@@ -96,6 +96,7 @@ let package = Package(
                 "FlintServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/FlintTestSupport",
             swiftSettings: swiftSettings

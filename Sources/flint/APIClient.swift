@@ -87,6 +87,22 @@ actor APIClient {
         try await send(method, path, query: query, body: body?.serialized, authenticated: authenticated).json()
     }
 
+    /// Reads the pages of a listing (`pageSize`, `pageToken`, `nextPageToken`) and returns the items under `key`, all
+    /// of them or the first `limit`.
+    func list(_ path: String, key: String, limit: Int? = nil) async throws -> [JSON] {
+        var items: [JSON] = []
+        var token: String? = nil
+        repeat {
+            var query = [("pageSize", String(min(1000, max(1, limit.map { $0 - items.count } ?? 1000))))]
+            if let token { query.append(("pageToken", token)) }
+            let page = try await json(.GET, path, query: query)
+            items += page[key]?.items ?? []
+            token = page["nextPageToken"]?.string
+        } while token != nil && (limit.map { items.count < $0 } ?? true)
+        if let limit, items.count > limit { items.removeLast(items.count - limit) }
+        return items
+    }
+
     /// Sends a request and returns the answer with its body still streaming, for downloads and exports; the body
     /// of the request may stream too. Error answers are read and thrown.
     func stream(

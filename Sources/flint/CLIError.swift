@@ -34,3 +34,15 @@ struct CommandFailed: Error, CustomStringConvertible {
     var summary: String
     var description: String { summary }
 }
+
+/// A JSON object given on the command line, or a `CLIError` naming the argument and showing an example.
+func jsonObject(_ text: String, named name: String, example: String) throws -> JSON {
+    let parsed: JSON
+    do {
+        parsed = try JSON(parsing: text)
+    } catch {
+        throw CLIError("\(name) is not valid JSON: \(error.message)")
+    }
+    guard case .object = parsed else { throw CLIError("\(name) must be a JSON object such as '\(example)', not \(parsed.typeName)") }
+    return parsed
+}

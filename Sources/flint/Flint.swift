@@ -7,7 +7,7 @@ import Foundation
 struct Flint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flint",
-        abstract: "Deploy and test security rules, manage users, clients, data and files of a Flint server.",
+        abstract: "Deploy and test security rules, manage users, clients, data, files and push of a Flint server.",
         discussion: """
             Log in once with a service account that has the admin scope; the credentials are kept in \
             $XDG_CONFIG_HOME/flint/credentials.json (~/.config/flint without the variable), readable only by you. \
@@ -24,11 +24,12 @@ struct Flint: AsyncParsableCommand {
               flint users list
               flint data export > dump.ndjson
               flint files cp photo.png flint:avatars/alice.png
+              flint push send --uid 3hV0kQ… --title Hello
               flint status
             """,
         version: FlintVersion.current,
         subcommands: [
-            Login.self, Logout.self, Status.self, Init.self, Rules.self, Users.self, Clients.self, DataCommand.self, Files.self,
+            Login.self, Logout.self, Status.self, Init.self, Rules.self, Users.self, Clients.self, DataCommand.self, Files.self, Push.self,
         ])
 
     /// Runs the command; a `CLIError` (or any error that is not about the command line) becomes `error: …` on

@@ -56,17 +56,7 @@ struct UsersList: AsyncParsableCommand {
 
     func run() async throws {
         let output = global.output
-        let client = try global.client()
-        var users: [JSON] = []
-        var token: String? = nil
-        repeat {
-            var query = [("pageSize", String(min(1000, max(1, limit.map { $0 - users.count } ?? 1000))))]
-            if let token { query.append(("pageToken", token)) }
-            let page = try await client.json(.GET, "/v1/admin/users", query: query)
-            users += page["users"]?.items ?? []
-            token = page["nextPageToken"]?.string
-        } while token != nil && (limit.map { users.count < $0 } ?? true)
-        if let limit, users.count > limit { users.removeLast(users.count - limit) }
+        let users = try await global.client().list("/v1/admin/users", key: "users", limit: limit)
         output.document(.object(["users": .array(users)]))
         Users.table(users, output)
     }
@@ -236,13 +226,7 @@ struct UsersClaimsSet: AsyncParsableCommand {
 
     func run() async throws {
         let output = global.output
-        let parsed: JSON
-        do {
-            parsed = try JSON(parsing: claims)
-        } catch {
-            throw CLIError("the claims are not valid JSON: \(error.message)")
-        }
-        guard case .object = parsed else { throw CLIError("the claims must be a JSON object such as '{\"role\": \"editor\"}', not \(parsed.typeName)") }
+        let parsed = try jsonObject(claims, named: "the claims argument", example: #"{"role": "editor"}"#)
         let user = try await global.client().json(.PUT, "/v1/admin/users/\(percentEncoded(uid))/claims", body: parsed)
         output.document(user)
         output.line("Set the claims of \(uid): \((user["claims"] ?? parsed).text)")

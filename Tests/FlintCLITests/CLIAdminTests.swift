@@ -52,7 +52,7 @@ import Testing
             let read = try await cli.run(["users", "claims", "get", uid])
             expectSuccess(read)
             #expect(try JSON(parsing: read.stdout) == .object(["role": .string("editor"), "teams": .array([.string("a")])]))
-            expectFailure(try await cli.run(["users", "claims", "set", uid, "{role: editor}"]), containing: "the claims are not valid JSON")
+            expectFailure(try await cli.run(["users", "claims", "set", uid, "{role: editor}"]), containing: "the claims argument is not valid JSON")
             expectFailure(try await cli.run(["users", "claims", "set", uid, "[1]"]), containing: "must be a JSON object")
             expectFailure(try await cli.run(["users", "claims", "set", uid, #"{"sub": "root"}"#]), containing: "\"sub\" is a reserved claim")
 

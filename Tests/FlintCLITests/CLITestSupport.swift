@@ -188,13 +188,15 @@ enum CLIServer {
     }
 
     static func run<T: Sendable>(
-        rules: [String: String] = TestRules.open, _ body: @Sendable (Context) async throws -> T
+        rules: [String: String] = TestRules.open, configure: @Sendable (inout Configuration) -> Void = { _ in },
+        _ body: @Sendable (Context) async throws -> T
     ) async throws -> T {
         let cli = try CLI()
         defer { cli.remove() }
         return try await TestServer.run(rules: rules, configure: {
             $0.adminClientID = adminID
             $0.adminClientSecret = adminSecret
+            configure(&$0)
         }) { http in
             let admin = try await http.serviceToken(clientID: adminID, secret: adminSecret)
             return try await body(Context(url: "http://127.0.0.1:\(http.port!)", http: http, admin: admin, cli: cli))
