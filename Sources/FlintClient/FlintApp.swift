@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A connection to one Flint server: documents, queries, listeners, auth and files, with an offline cache.
+/// A connection to one Flint server: documents, queries, listeners, auth, files and push, with an offline cache.
 ///
 /// ```swift
 /// let app = try FlintApp(url: "http://127.0.0.1:8080", cacheDirectory: "/var/lib/myapp/flint")
@@ -43,6 +43,8 @@ public final class FlintApp: Sendable {
     public let auth: Auth
     /// Files: uploads with progress, downloads.
     public let storage: FileStorage
+    /// Push: registering this device and its topics.
+    public let push: PushNotifications
     let rest: RESTClient
     let engine: SyncEngine
     let http: HTTPClient
@@ -73,6 +75,7 @@ public final class FlintApp: Sendable {
             store: store, settings: settings, realtimeURL: realtime, auth: auth, uid: SessionFile(path: cacheDirectory + "/session.json").load()?.user.uid,
             logger: logger)
         storage = FileStorage(rest: rest, auth: auth, http: http)
+        push = PushNotifications(rest: rest, auth: auth)
         // The background work of an app without a service group: the connection and the token refresher, until close().
         let engine = self.engine
         let auth = self.auth

@@ -210,6 +210,19 @@ enum DocSamples {
         print(bytes.count, metadata.contentType)
     }
 
+    static func push(app: FlintApp, apnsToken: String) async throws {
+        // sample: push-register
+        let device = try await app.push.register(.apns(token: apnsToken), appID: "com.example.chat", locale: "en-GB")
+        try await app.push.subscribe(device.id, toTopic: "news")
+        // end sample
+
+        // sample: push-manage
+        for device in try await app.push.devices() { print(device.id, device.platform, device.isActive, device.topics) }
+        try await app.push.unsubscribe(device.id, fromTopic: "news")
+        try await app.push.unregister(device.id)  // on sign-out: nothing more is sent to it
+        // end sample
+    }
+
     static func errors(app: FlintApp) async {
         // sample: errors
         do {

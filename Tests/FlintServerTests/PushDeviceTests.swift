@@ -78,6 +78,12 @@ import Testing
             let bad = try await http.send(.put, "/v1/push/devices/\(id)/topics/a!b", headers: ann.headers)
             #expect(bad.status == .badRequest)
             #expect(bad.errorMessage?.contains("topic") == true)
+            // The path is percent-decoded: `%25` is a `%` in the name; a lone `%` is not valid encoding.
+            #expect(try await http.send(.put, "/v1/push/devices/\(id)/topics/50%25off", headers: ann.headers).status == .noContent)
+            #expect(try await http.send(.get, "/v1/push/devices/\(id)", headers: ann.headers).json["topics"]?.arrayCount == 2)
+            let lone = try await http.send(.put, "/v1/push/devices/\(id)/topics/50%off", headers: ann.headers)
+            #expect(lone.status == .badRequest)
+            #expect(lone.errorMessage?.contains("write % as %25") == true)
         }
     }
 

@@ -93,8 +93,11 @@ struct PushController: Sendable {
     }
 
     /// A topic name as FCM allows them: 1–900 of `A–Z a–z 0–9 - _ . ~ %`.
+    /// The path carries it percent-encoded (a `%` in the name is `%25`).
     static func topic(_ context: FlintRequestContext) throws -> String {
-        let topic = try context.parameters.require("topic")
+        guard let topic = try context.parameters.require("topic").removingPercentEncoding else {
+            throw FlintError.invalidArgument("the topic in the path is not valid percent-encoding: write % as %25")
+        }
         try validateTopic(topic, field: "the topic in the path")
         return topic
     }

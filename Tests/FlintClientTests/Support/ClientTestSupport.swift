@@ -1,4 +1,5 @@
 @testable import FlintClient
+import FlintServer
 import FlintTestSupport
 import Foundation
 import Testing
@@ -128,8 +129,11 @@ struct ClientHarness: Sendable {
     }
 
     /// Runs `body` with a fresh server (open rules unless given) and a proxy in front of it.
-    static func run<T: Sendable>(rules: [String: String] = TestRules.open, _ body: @Sendable (ClientHarness) async throws -> T) async throws -> T {
-        try await TestServer.run(rules: rules) { http in
+    static func run<T: Sendable>(
+        rules: [String: String] = TestRules.open, configure: @Sendable (inout Configuration) -> Void = { _ in },
+        _ body: @Sendable (ClientHarness) async throws -> T
+    ) async throws -> T {
+        try await TestServer.run(rules: rules, configure: configure) { http in
             let proxy = try TCPProxy(targetPort: try #require(http.port))
             let directory = try TemporaryDirectory()
             defer {
