@@ -30,6 +30,9 @@ public final class FlintApp: Sendable {
         public var maximumReconnectDelay: Duration = .seconds(60)
         /// How often the client pings the server over the realtime socket (a dead connection is noticed by then).
         public var pingInterval: Duration = .seconds(20)
+        /// How long the realtime connection may take from connecting to the server's `hello` before it is given up
+        /// and tried again.
+        public var handshakeTimeout: Duration = .seconds(15)
         /// How long a REST request may take.
         public var requestTimeout: Duration = .seconds(60)
 

@@ -43,6 +43,22 @@ extension ClientIntegrationTests {
             }
         }
 
+        @Test func aConnectionClosedBeforeTheHandshakeIsAnsweredIsGivenUpAndTriedAgain() async throws {
+            try await ClientHarness.run { harness in
+                // The first connections are read and then closed from the far side without an answer.
+                harness.proxy.halfCloseNewConnections()
+                var settings = testSettings
+                settings.handshakeTimeout = .milliseconds(500)
+                try await withApp(try harness.makeApp(settings: settings)) { app in
+                    try await app.batch().setData(["n": 1], forDocument: app.document("notes/1")).commit(waitForServer: false)
+                    try await eventually("a connection was closed mid-handshake", until: { harness.proxy.refusedConnections >= 1 })
+                    harness.proxy.restore()
+                    try await eventually("the write reaches the server", until: { try await harness.serverData("notes/1") != nil })
+                    #expect(harness.proxy.acceptedConnections >= 1)
+                }
+            }
+        }
+
         @Test func aWriteWhoseAnswerWasLostIsAppliedOnce() async throws {
             try await ClientHarness.run { harness in
                 try await withApp(try harness.makeApp()) { app in

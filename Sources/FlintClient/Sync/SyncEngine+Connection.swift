@@ -55,30 +55,48 @@ extension SyncEngine {
         if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
         var logger = self.logger
         logger.logLevel = .critical
-        do {
-            try await WebSocketClient.connect(url: realtimeURL, configuration: configuration, logger: logger) { inbound, outbound, _ in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await text in outgoing { try await outbound.write(.text(text)) }
-                        try await outbound.close(.normalClosure, reason: nil)
-                    }
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: 256 << 20) {
-                            guard case .text(let text) = message else { continue }
-                            await self.receive(text, generation: generation)
+        // The session runs on a task of its own so that a stalled opening handshake can be left behind: swift-websocket's
+        // client allows half-closed connections, so when the server (or something between) closes the connection
+        // before answering the upgrade, its connect waits forever. Without the server's `hello` within
+        // `settings.handshakeTimeout`, this connection is given up and the next one tried.
+        let (ended, end) = AsyncStream.makeStream(of: Never.self)
+        let session = Task { [realtimeURL, logger] in
+            do {
+                try await WebSocketClient.connect(url: realtimeURL, configuration: configuration, logger: logger) { inbound, outbound, _ in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await text in outgoing { try await outbound.write(.text(text)) }
+                            try await outbound.close(.normalClosure, reason: nil)
                         }
+                        group.addTask {
+                            for try await message in inbound.messages(maxSize: 256 << 20) {
+                                guard case .text(let text) = message else { continue }
+                                await self.receive(text, generation: generation)
+                            }
+                        }
+                        try await group.next()
+                        group.cancelAll()
                     }
-                    try await group.next()
-                    group.cancelAll()
                 }
+            } catch {
+                logger.debug("realtime connection ended", metadata: ["error": "\(error)"])
             }
-        } catch {
-            logger.debug("realtime connection ended", metadata: ["error": "\(error)"])
+            end.finish()
         }
+        let handshakeGuard = Task { [timeout = settings.handshakeTimeout] in
+            try await Task.sleep(for: timeout)
+            if await !self.isReady(generation) { end.finish() }
+        }
+        for await _ in ended {}
+        handshakeGuard.cancel()
+        session.cancel()
         let wasReady = connection?.generation == generation && connection?.ready == true
         if connection?.generation == generation { disconnected() }
         return wasReady
     }
+
+    /// Whether connection `generation` has had the server's `hello`.
+    func isReady(_ generation: Int) -> Bool { connection?.generation == generation && connection?.ready == true }
 
     /// The connection is gone: every target waits for the next one, and so does the write in flight.
     func disconnected() {

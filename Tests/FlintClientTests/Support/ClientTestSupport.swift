@@ -111,6 +111,7 @@ var testSettings: FlintApp.Settings {
     var settings = FlintApp.Settings()
     settings.minimumReconnectDelay = .milliseconds(20)
     settings.maximumReconnectDelay = .milliseconds(200)
+    settings.handshakeTimeout = .seconds(3)
     return settings
 }
 

@@ -14,6 +14,7 @@ final class TCPProxy: Sendable {
         var target: Int
         var isCut = false
         var holding = false
+        var halfClosing = false
         var sockets: [Int32] = []
         var accepted = 0
         var refused = 0
@@ -67,8 +68,13 @@ final class TCPProxy: Sendable {
         state.withLock {
             $0.isCut = false
             $0.holding = false
+            $0.halfClosing = false
         }
     }
+
+    /// From now on, new connections are not forwarded: the proxy reads what the client sends first and closes its own
+    /// sending side without answering (a server that goes away mid-handshake), until `restore()`.
+    func halfCloseNewConnections() { state.withLock { $0.halfClosing = true } }
 
     /// From now on, the server's bytes are dropped instead of forwarded (until `cut()`).
     func holdReplies() { state.withLock { $0.holding = true } }
@@ -88,10 +94,21 @@ final class TCPProxy: Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            let (isCut, target) = state.withLock { ($0.isCut, $0.target) }
+            let (isCut, halfClosing, target) = state.withLock { ($0.isCut, $0.halfClosing, $0.target) }
             if isCut {
                 state.withLock { $0.refused += 1 }
                 Glibc.close(client)
+                continue
+            }
+            if halfClosing {
+                // Read the request, then send FIN and keep the socket open: the client sees its input end, not a reset.
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                shutdown(client, Int32(SHUT_WR))
+                state.withLock {
+                    $0.refused += 1
+                    $0.sockets.append(client)
+                }
                 continue
             }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
