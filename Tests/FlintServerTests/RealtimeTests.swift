@@ -186,8 +186,9 @@ import Testing
         }
     }
 
-    @Test func theChangeLogForgetsOldCommitsButKeepsTheLatest() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available)
+    func theChangeLogForgetsOldCommitsButKeepsTheLatest(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             for i in 0..<3 {
                 _ = try await store.commit(try Commit(writes: [Write(path: try DocumentPath("c/d\(i)"), operation: .set(data: [:], merge: false))]))
             }
