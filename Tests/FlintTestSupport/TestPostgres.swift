@@ -92,17 +92,20 @@ actor LocalCluster {
         return nil
     }()
 
-    private var started: PostgresURL?
+    /// The one start, shared by every test that asks while it runs (the actor is re-entered at each `await`).
+    private var starting: Task<PostgresURL, any Error>?
 
     func url() async throws -> PostgresURL {
-        if let started { return started }
+        if let starting { return try await starting.value }
         guard let binaries = Self.binaries else { throw TestSupportError("no PostgreSQL binaries (initdb, pg_ctl) are installed") }
-        // Blocking process runs, once per test process: on a thread of their own.
-        let url = try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try Self.start(binaries: binaries) }) }.start()
+        let task = Task {
+            // Blocking process runs, once per test process: on a thread of their own.
+            try await withCheckedThrowingContinuation { continuation in
+                Thread { continuation.resume(with: Result { try Self.start(binaries: binaries) }) }.start()
+            }
         }
-        started = url
-        return url
+        starting = task
+        return try await task.value
     }
 
     /// initdb, then pg_ctl start on loopback on a free port with `fsync=on`, then a watchdog that stops the cluster and

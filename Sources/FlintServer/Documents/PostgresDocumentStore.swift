@@ -90,23 +90,8 @@ public final class PostgresDocumentStore: DocumentStore, Service {
 
     /// The writer: applies queued commits until graceful shutdown, then finishes the ones already queued.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            for await _ in queue.signals {
-                await drain()
-            }
-        } onGracefulShutdown: {
-            self.queue.close()
-        }
-        await drain()
+        await queue.serve { batch in await write(batch) }
         committedContinuation.finish()
-    }
-
-    private func drain() async {
-        while true {
-            let batch = queue.takeBatch()
-            if batch.isEmpty { return }
-            await write(batch)
-        }
     }
 
     // MARK: DocumentStore

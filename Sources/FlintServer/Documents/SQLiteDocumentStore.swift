@@ -117,22 +117,7 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
 
     /// The writer: applies queued commits until graceful shutdown, then finishes the ones already queued.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            for await _ in queue.signals {
-                await drain()
-            }
-        } onGracefulShutdown: {
-            self.queue.close()
-        }
-        await drain()
-    }
-
-    private func drain() async {
-        while true {
-            let batch = queue.takeBatch()
-            if batch.isEmpty { return }
-            await write(batch)
-        }
+        await queue.serve { batch in await write(batch) }
     }
 
     // MARK: DocumentStore
