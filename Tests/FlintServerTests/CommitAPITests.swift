@@ -6,8 +6,9 @@ import Testing
 
 /// `POST /v1/commit`: atomic batches with transforms and preconditions.
 @Suite struct CommitAPITests {
-    @Test func aCommitReportsItsVersionAndEachWriteResult() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func aCommitReportsItsVersionAndEachWriteResult(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let reply = try await http.send(.post, "/v1/commit", body: #"""
                 {"writes": [
                   {"op": "set", "path": "rooms/r1", "data": {"name": "Lobby"}},
@@ -25,8 +26,9 @@ import Testing
         }
     }
 
-    @Test func aFailingWriteLeavesNoneOfTheCommitApplied() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func aFailingWriteLeavesNoneOfTheCommitApplied(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             try await http.send(.put, "/v1/documents/rooms/r1", body: #"{"n": 1}"#)
             let reply = try await http.send(.post, "/v1/commit", body: #"""
                 {"writes": [
@@ -41,8 +43,9 @@ import Testing
         }
     }
 
-    @Test func transformsApplyAfterData() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func transformsApplyAfterData(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             try await http.send(.put, "/v1/documents/c/d", body: #"{"count": 5, "big": 1, "small": 9, "tags": ["a", "b"], "gone": 1}"#)
             let reply = try await http.send(.post, "/v1/commit", body: #"""
                 {"writes": [{"op": "update", "path": "c/d", "data": {"extra": 1}, "transforms": [
@@ -68,8 +71,9 @@ import Testing
         }
     }
 
-    @Test func versionAndUpdateTimePreconditionsGuardWrites() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func versionAndUpdateTimePreconditionsGuardWrites(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let doc = try await http.send(.put, "/v1/documents/c/d", body: #"{"n": 1}"#).json
             let version = try #require(doc["version"])
             let updateTime = try #require(doc["updateTime"])
@@ -84,8 +88,9 @@ import Testing
         }
     }
 
-    @Test func moreThan500WritesAreRefused() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func moreThan500WritesAreRefused(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let writes = (0..<501).map { #"{"op": "set", "path": "c/d\#($0)", "data": {}}"# }.joined(separator: ",")
             let reply = try await http.send(.post, "/v1/commit", body: #"{"writes": [\#(writes)]}"#)
             #expect(reply.status == .badRequest)
@@ -94,8 +99,9 @@ import Testing
         }
     }
 
-    @Test func concurrentCommitsEachGetTheirOwnSequenceNumber() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func concurrentCommitsEachGetTheirOwnSequenceNumber(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let versions = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for i in 0..<64 {
                     group.addTask {

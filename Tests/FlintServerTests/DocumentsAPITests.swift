@@ -6,8 +6,9 @@ import Testing
 
 /// The REST API of documents, over a live server.
 @Suite struct DocumentsAPITests {
-    @Test func putThenGetReturnsTheDocumentWithItsMetadata() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func putThenGetReturnsTheDocumentWithItsMetadata(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let put = try await http.send(.put, "/v1/documents/rooms/r1", body: #"{"name": "Lobby", "n": 3, "x": 1.0}"#)
             #expect(put.status == .ok)
             let got = try await http.send(.get, "/v1/documents/rooms/r1")
@@ -22,8 +23,9 @@ import Testing
         }
     }
 
-    @Test func everyValueTypeRoundTripsThroughTheAPI() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func everyValueTypeRoundTripsThroughTheAPI(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let body = #"""
                 {"null": null, "bool": true, "int": 9007199254740993, "double": 2.5, "whole": 3.0,
                  "text": "héllo", "ts": {"$timestamp": "2026-11-24T10:00:00.123456Z"}, "bytes": {"$bytes": "AAEC/w=="},
@@ -36,8 +38,9 @@ import Testing
         }
     }
 
-    @Test func postOnACollectionCreatesADocumentWithAGeneratedID() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func postOnACollectionCreatesADocumentWithAGeneratedID(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let created = try await http.send(.post, "/v1/documents/rooms", body: #"{"name": "New"}"#)
             #expect(created.status == .created)
             guard case .string(let id)? = try created.json["id"] else {
@@ -52,8 +55,9 @@ import Testing
         }
     }
 
-    @Test func patchMergesAndAMaskedFieldAbsentFromTheBodyIsDeleted() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func patchMergesAndAMaskedFieldAbsentFromTheBodyIsDeleted(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             try await http.send(.put, "/v1/documents/rooms/r1", body: #"{"a": {"b": 1, "c": 2}, "d": 3, "e": 4}"#)
             let merged = try await http.send(.patch, "/v1/documents/rooms/r1", body: #"{"a.b": 10, "f": 5}"#)
             #expect(try merged.json["data"] == (try JSON(parsing: #"{"a": {"b": 10, "c": 2}, "d": 3, "e": 4, "f": 5}"#)))
@@ -67,8 +71,9 @@ import Testing
         }
     }
 
-    @Test func deleteRemovesTheDocument() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func deleteRemovesTheDocument(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             try await http.send(.put, "/v1/documents/rooms/r1", body: #"{"a": 1}"#)
             #expect(try await http.send(.delete, "/v1/documents/rooms/r1").status == .noContent)
             let missing = try await http.send(.get, "/v1/documents/rooms/r1")
@@ -77,8 +82,9 @@ import Testing
         }
     }
 
-    @Test func ifNoneMatchAnswersNotModifiedWhileTheVersionIsCurrent() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func ifNoneMatchAnswersNotModifiedWhileTheVersionIsCurrent(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let put = try await http.send(.put, "/v1/documents/rooms/r1", body: #"{"a": 1}"#)
             let etag = try #require(put.headers[.eTag])
             #expect(try await http.send(.get, "/v1/documents/rooms/r1", headers: [.ifNoneMatch: etag]).status == .notModified)
@@ -87,8 +93,9 @@ import Testing
         }
     }
 
-    @Test func ifMatchIsAPreconditionOnWrites() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func ifMatchIsAPreconditionOnWrites(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let put = try await http.send(.put, "/v1/documents/rooms/r1", body: #"{"a": 1}"#)
             let etag = try #require(put.headers[.eTag])
             let ok = try await http.send(.put, "/v1/documents/rooms/r1", body: #"{"a": 2}"#, headers: [.ifMatch: etag])
@@ -104,8 +111,9 @@ import Testing
         }
     }
 
-    @Test func listingACollectionPagesThroughEveryDocumentInIDOrder() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func listingACollectionPagesThroughEveryDocumentInIDOrder(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             var writes: [String] = []
             for i in 0..<25 { writes.append(#"{"op": "set", "path": "items/i\#(String(format: "%02d", i))", "data": {"i": \#(i)}}"#) }
             // A document in a subcollection is not part of the listing.
@@ -128,8 +136,9 @@ import Testing
         }
     }
 
-    @Test func percentEncodedIDsAreDecoded() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func percentEncodedIDsAreDecoded(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let put = try await http.send(.put, "/v1/documents/rooms/hello%20w%C3%B6rld", body: #"{"a": 1}"#)
             #expect(put.status == .ok)
             #expect(try put.json["id"] == .string("hello wörld"))

@@ -206,7 +206,7 @@ import Testing
         var configuration = FlintServer.Configuration()
         configuration.passwordCost = 10
         let parts = try await ServerParts(
-            configuration, store: store, hub: SubscriptionHub(), registry: PrometheusCollectorRegistry(), logger: Logger(label: "test"),
+            configuration, store: store, pool: store.pool, hub: SubscriptionHub(), registry: PrometheusCollectorRegistry(), logger: Logger(label: "test"),
             fileAuthorizer: authorizer)
         let app = Application(router: buildRouter(configuration, parts), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in

@@ -105,8 +105,9 @@ import Testing
         try await restarted.stop(signal: SIGKILL)
     }
 
-    @Test func mutationIdsAreForgottenWithTheChangeLog() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available)
+    func mutationIdsAreForgottenWithTheChangeLog(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             let write = Write(path: try DocumentPath("counters/c"), operation: .update(data: [:], mask: []),
                               transforms: [.init(field: try FieldPath("n"), kind: .increment(.integer(1)))])
             let commit = try Commit(writes: [write], mutationId: "m-1")

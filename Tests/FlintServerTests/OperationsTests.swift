@@ -34,7 +34,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteDocumentStore(path: directory.path + "/flint.sqlite", logger: Logger(label: "test"))
-        let parts = try await ServerParts(Configuration(), store: store, hub: SubscriptionHub(), registry: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
+        let parts = try await ServerParts(Configuration(), store: store, pool: store.pool, hub: SubscriptionHub(), registry: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
         let router = buildRouter(Configuration(), parts)
         let document = try JSON(parsing: OpenAPIDocument.json)
         #expect(document["openapi"] == .string("3.1.0"))

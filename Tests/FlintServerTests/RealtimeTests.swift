@@ -28,8 +28,9 @@ import Testing
         if case .integer(let s)? = message?.member("sequence") { s } else { nil }
     }
 
-    @Test func aQueryListenerGetsASnapshotThenEveryChange() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func aQueryListenerGetsASnapshotThenEveryChange(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             try await http.send(.put, "/v1/documents/rooms/r1/messages/m1", body: #"{"author": "alice", "n": 1}"#)
             try await http.send(.put, "/v1/documents/rooms/r1/messages/m2", body: #"{"author": "bob", "n": 2}"#)
             let client = RealtimeTestClient(port: try #require(http.port))
@@ -58,8 +59,9 @@ import Testing
         }
     }
 
-    @Test func aDocumentListenerFollowsOneDocument() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func aDocumentListenerFollowsOneDocument(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let client = RealtimeTestClient(port: try #require(http.port))
             defer { client.close() }
             client.send(#"{"type": "listen", "targetId": 5, "document": "rooms/r1"}"#)
@@ -76,8 +78,9 @@ import Testing
         }
     }
 
-    @Test func aLimitedQueryKeepsItsWindow() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func aLimitedQueryKeepsItsWindow(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             for n in [1, 2, 3] { try await http.send(.put, "/v1/documents/c/d\(n)", body: #"{"n": \#(n)}"#) }
             let client = RealtimeTestClient(port: try #require(http.port))
             defer { client.close() }
@@ -94,8 +97,9 @@ import Testing
         }
     }
 
-    @Test func aCommitArrivesAsOneMessage() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func aCommitArrivesAsOneMessage(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let client = RealtimeTestClient(port: try #require(http.port))
             defer { client.close() }
             client.send(#"{"type": "listen", "targetId": 1, "query": {"collection": "c"}}"#)
@@ -110,8 +114,9 @@ import Testing
         }
     }
 
-    @Test func twoClientsSeeTheSameCommitsInTheSameOrder() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func twoClientsSeeTheSameCommitsInTheSameOrder(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let port = try #require(http.port)
             let clients = [RealtimeTestClient(port: port), RealtimeTestClient(port: port)]
             defer { clients.forEach { $0.close() } }
@@ -138,8 +143,9 @@ import Testing
         }
     }
 
-    @Test func resumingReplaysExactlyTheMissedChanges() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func resumingReplaysExactlyTheMissedChanges(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let port = try #require(http.port)
             try await http.send(.put, "/v1/documents/c/keep", body: #"{"v": 1}"#)
             try await http.send(.put, "/v1/documents/c/gone", body: #"{"v": 1}"#)
@@ -173,8 +179,9 @@ import Testing
         }
     }
 
-    @Test func aTokenTheLogCannotServeGetsAFreshSnapshotFlaggedAsReset() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func aTokenTheLogCannotServeGetsAFreshSnapshotFlaggedAsReset(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             try await http.send(.put, "/v1/documents/c/a", body: "{}")
             let client = RealtimeTestClient(port: try #require(http.port))
             defer { client.close() }
@@ -186,8 +193,9 @@ import Testing
         }
     }
 
-    @Test func theChangeLogForgetsOldCommitsButKeepsTheLatest() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available)
+    func theChangeLogForgetsOldCommitsButKeepsTheLatest(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             for i in 0..<3 {
                 _ = try await store.commit(try Commit(writes: [Write(path: try DocumentPath("c/d\(i)"), operation: .set(data: [:], merge: false))]))
             }
@@ -202,8 +210,9 @@ import Testing
         }
     }
 
-    @Test func writesOverTheSocketAreAcknowledged() async throws {
-        try await TestServer.run { http in
+    @Test(arguments: StoreKind.available)
+    func writesOverTheSocketAreAcknowledged(store: StoreKind) async throws {
+        try await TestServer.run(store: store) { http in
             let client = RealtimeTestClient(port: try #require(http.port))
             defer { client.close() }
             client.send(#"{"type": "commit", "id": "c1", "writes": [{"op": "set", "path": "c/a", "data": {"x": 1}}]}"#)

@@ -1,5 +1,6 @@
 import FlintCore
 @testable import FlintServer
+import FlintTestSupport
 import Testing
 
 /// `DocumentStore.documents(in:descendants:after:limit:)`: every document once, in name order, page after page.
@@ -12,7 +13,7 @@ import Testing
         "users/alice", "users/alice/rooms/r1", "a/b", "zz/é", "zz/e\u{301}",
     ]
 
-    func seed(_ store: SQLiteDocumentStore) async throws {
+    func seed(_ store: any DocumentStore) async throws {
         let writes = try Self.paths.enumerated().map { index, path in
             Write(path: try DocumentPath(path), operation: .set(data: ["n": .integer(Int64(index))], merge: false))
         }
@@ -20,7 +21,7 @@ import Testing
     }
 
     /// Reads every page of a scan with a small page size.
-    func scan(_ store: SQLiteDocumentStore, _ collection: CollectionPath?, descendants: Bool, pageSize: Int) async throws -> [String] {
+    func scan(_ store: any DocumentStore, _ collection: CollectionPath?, descendants: Bool, pageSize: Int) async throws -> [String] {
         var after: DocumentPath? = nil
         var seen: [String] = []
         while seen.count <= Self.paths.count {
@@ -37,9 +38,9 @@ import Testing
         try Self.paths.map { try DocumentPath($0) }.filter(keep).sorted().map(\.description)
     }
 
-    @Test(arguments: [1, 3, 100])
-    func theWholeDatabaseComesInNameOrderOnce(pageSize: Int) async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available, [1, 3, 100])
+    func theWholeDatabaseComesInNameOrderOnce(kind: StoreKind, pageSize: Int) async throws {
+        try await withStore(kind) { store in
             try await seed(store)
             let scanned = try await scan(store, nil, descendants: false, pageSize: pageSize)
             let expected = try expected { _ in true }
@@ -47,9 +48,9 @@ import Testing
         }
     }
 
-    @Test(arguments: [1, 3, 100])
-    func aCollectionAloneOrWithEverythingBelowIt(pageSize: Int) async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available, [1, 3, 100])
+    func aCollectionAloneOrWithEverythingBelowIt(kind: StoreKind, pageSize: Int) async throws {
+        try await withStore(kind) { store in
             try await seed(store)
             let rooms = try CollectionPath("rooms")
             let direct = try await scan(store, rooms, descendants: false, pageSize: pageSize)
@@ -62,8 +63,9 @@ import Testing
         }
     }
 
-    @Test func anEmptyStoreOrCollectionGivesAnEmptyPage() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available)
+    func anEmptyStoreOrCollectionGivesAnEmptyPage(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             #expect(try await store.documents(in: nil, descendants: false, after: nil, limit: 10).isEmpty)
             try await seed(store)
             #expect(try await store.documents(in: try CollectionPath("nothing"), descendants: true, after: nil, limit: 10).isEmpty)

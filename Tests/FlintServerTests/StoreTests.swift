@@ -13,12 +13,41 @@ func withStore<T: Sendable>(
     defer { directory.remove() }
     let store = try SQLiteDocumentStore(
         path: directory.path + "/flint.sqlite", logger: Logger(label: "test"), selectiveThreshold: selectiveThreshold)
-    return try await withThrowingTaskGroup(of: T?.self) { group in
+    return try await running(store) { try await body(store) }
+}
+
+/// Runs `body` with a fresh store of `kind` (on PostgreSQL, in a database of its own) whose writer is running.
+func withStore<T: Sendable>(
+    _ kind: StoreKind, selectiveThreshold: Int = 4096, _ body: @Sendable (any DocumentStore) async throws -> T
+) async throws -> T {
+    switch kind {
+    case .sqlite:
+        return try await withStore(selectiveThreshold: selectiveThreshold) { try await body($0) }
+    case .postgres:
+        return try await withPostgresStore(selectiveThreshold: selectiveThreshold) { try await body($0) }
+    }
+}
+
+/// Runs `body` with a fresh PostgreSQL store in a database of its own, its writer running.
+func withPostgresStore<T: Sendable>(
+    selectiveThreshold: Int = 4096, _ body: @Sendable (PostgresDocumentStore) async throws -> T
+) async throws -> T {
+    try await TestPostgres.withDatabase { url in
+        let database = try await PostgresDatabase.connect(url, logger: Logger(label: "test"))
+        defer { database.close() }
+        let store = try await PostgresDocumentStore(database: database, logger: Logger(label: "test"), selectiveThreshold: selectiveThreshold)
+        return try await running(store) { try await body(store) }
+    }
+}
+
+/// Runs a store's writer while `body` runs.
+private func running<T: Sendable>(_ writer: some Service, _ body: @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
-            try await store.run()
+            try await writer.run()
             return nil
         }
-        let result = try await body(store)
+        let result = try await body()
         group.cancelAll()
         return result
     }
@@ -39,8 +68,9 @@ func withStore<T: Sendable>(
         }
     }
 
-    @Test func aRefusedCommitInAGroupWritesNothingAndTheOthersLand() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available)
+    func aRefusedCommitInAGroupWritesNothingAndTheOthersLand(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             let tooManyValues: [String: Value] = ["a": .array((0..<40_001).map { .integer(Int64($0)) })]
             let results = await withTaskGroup(of: (Int, Bool).self) { group in
                 for i in 0..<8 {
@@ -67,8 +97,9 @@ func withStore<T: Sendable>(
         }
     }
 
-    @Test func aCommitPinnedToVersionsAppliesOnlyWhileTheyHold() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available)
+    func aCommitPinnedToVersionsAppliesOnlyWhileTheyHold(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             let path = try DocumentPath("c/a")
             var pinned = try Commit(writes: [try set("c/a", ["n": 1])])
             pinned.expectedVersions = [path: 0]
@@ -87,8 +118,9 @@ func withStore<T: Sendable>(
         }
     }
 
-    @Test func theChangeLogRecordsEveryCommitInSequenceWithTheDocumentsAfterIt() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.available)
+    func theChangeLogRecordsEveryCommitInSequenceWithTheDocumentsAfterIt(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             _ = try await store.commit(try Commit(writes: [try set("a/1", ["n": 1]), try set("a/2", ["n": 2])]))
             _ = try await store.commit(try Commit(writes: [Write(path: try DocumentPath("a/1"), operation: .delete)]))
             let failed = try? await store.commit(
@@ -149,9 +181,9 @@ func withStore<T: Sendable>(
 
     /// Random documents and random queries: the index-backed store must return exactly what a brute-force
     /// filter-and-sort of all documents returns, with either plan for equality filters.
-    @Test(arguments: [4096, 0])
-    func queryResultsEqualABruteForceEvaluation(selectiveThreshold: Int) async throws {
-        try await withStore(selectiveThreshold: selectiveThreshold) { store in
+    @Test(arguments: StoreKind.available, [4096, 0])
+    func queryResultsEqualABruteForceEvaluation(kind: StoreKind, selectiveThreshold: Int) async throws {
+        try await withStore(kind, selectiveThreshold: selectiveThreshold) { store in
             var random = SplitMix64(seed: 20261126)
             let values: [Value] = [
                 .null, false, true, 0, 1, 2, -3, 2.5, .double(.nan), 1.0, "a", "b", "B", "ab", "é", .bytes([0]),
@@ -210,7 +242,7 @@ func withStore<T: Sendable>(
                         query.end = Query.Cursor(values: [value], inclusive: random.next() % 2 == 0)
                     }
                 }
-                // Whole documents: the values also come back from SQLite exactly as written.
+                // Whole documents: the values also come back from the database exactly as written.
                 let expected = query.evaluate(over: all)
                 let actual = try await store.query(query)
                 #expect(actual.map(\.path) == expected.map(\.path), "query \(query)")

@@ -9,12 +9,23 @@ import Logging
 /// A Flint server on a loopback port chosen by the OS, with its data in a fresh temporary folder.
 public enum TestServer {
     /// Runs `body` against a live server over real sockets, then removes the server's data.
-    /// - Parameter rules: rules files deployed at start-up (open rules by default; none: only admins have access).
+    /// - Parameters:
+    ///   - store: where the documents live: SQLite in the data folder, or a fresh PostgreSQL database of their own.
+    ///   - rules: rules files deployed at start-up (open rules by default; none: only admins have access).
     public static func run<T: Sendable>(
+        store: StoreKind = .sqlite,
         rules: [String: String] = TestRules.open,
         configure: (inout Configuration) -> Void = { _ in },
         _ body: @Sendable (HTTPTestClient) async throws -> T
     ) async throws -> T {
+        if store == .postgres {
+            return try await TestPostgres.withDatabase { url in
+                try await run(rules: rules, configure: { configuration in
+                    configuration.databaseURL = url
+                    configure(&configuration)
+                }, body)
+            }
+        }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var configuration = Configuration()

@@ -41,11 +41,34 @@ public func buildApplication(
         throw ConfigurationError("cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription)")
     }
     let databasePath = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("flint.sqlite").path
-    let store = try SQLiteDocumentStore(path: databasePath, logger: logger)
     let hub = SubscriptionHub(maximumTargetsPerConnection: configuration.realtimeMaximumTargets)
-    store.observer = hub
+    let store: any DocumentStore
+    let pool: DatabasePool
+    // The documents' store and the services that keep it: its writer and, on PostgreSQL, the connection pool (first,
+    // so that it stops last) and the change-log tailer that feeds the hub with every server's commits.
+    let storeServices: [any Service]
+    if let url = configuration.databaseURL {
+        let database = try await PostgresDatabase.connect(url, logger: logger)
+        do {
+            let postgres = try await PostgresDocumentStore(database: database, logger: logger)
+            let tailer = ChangeLogTailer(store: postgres, hub: hub, logger: logger, startAfter: try await postgres.latestSequence())
+            store = postgres
+            storeServices = [database, postgres, tailer]
+        } catch {
+            database.close()
+            throw ConfigurationError("cannot use the PostgreSQL database at \(url): \(PostgresDatabase.reason(error))")
+        }
+        pool = try SQLiteDocumentStore.openPool(path: databasePath)
+    } else {
+        let sqlite = try SQLiteDocumentStore(path: databasePath, logger: logger)
+        sqlite.observer = hub
+        store = sqlite
+        pool = sqlite.pool
+        storeServices = [sqlite]
+    }
 
-    let parts = try await ServerParts(configuration, store: store, hub: hub, registry: PrometheusCollectorRegistry(), logger: logger)
+    let parts = try await ServerParts(
+        configuration, store: store, pool: pool, hub: hub, registry: PrometheusCollectorRegistry(), logger: logger)
     let router = buildRouter(configuration, parts)
     let application = Application(
         router: router,
@@ -56,8 +79,8 @@ public func buildApplication(
                     maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(configuration.realtimePingIntervalSeconds)),
                     closeTimeout: .seconds(5)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
-        services: [
-            store, ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger),
+        services: storeServices + [
+            ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger),
             FileHousekeeper(storage: parts.files, logger: logger),
             PushWorker(
                 store: parts.push, configuration: configuration.push, vapidKey: parts.vapidKey, metrics: parts.pushMetrics, wake: parts.pushWake,
@@ -76,7 +99,7 @@ public func buildApplication(
 
 /// The long-lived parts the routes share.
 struct ServerParts: Sendable {
-    let store: SQLiteDocumentStore
+    let store: any DocumentStore
     let hub: SubscriptionHub
     let registry: PrometheusCollectorRegistry
     let authStore: AuthStore
@@ -92,26 +115,26 @@ struct ServerParts: Sendable {
     /// The VAPID key, when Web Push is configured: the configured one, or one made once and kept in the database.
     let vapidKey: P256.Signing.PrivateKey?
 
-    /// Opens the auth, rules and file tables beside the documents (and the blob store in `files/` beside the
-    /// database), loads (or makes) the signing keys, loads the live rules, and ensures the admin service account from
-    /// the configuration.
+    /// Opens the auth, rules and file tables in the SQLite database `pool` (and the blob store in `files/` beside it),
+    /// loads (or makes) the signing keys, loads the live rules, and ensures the admin service account from the
+    /// configuration.
     /// - Parameter fileAuthorizer: decides every file operation; the storage security rules unless a test says otherwise.
     init(
-        _ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry,
-        logger: Logger, fileAuthorizer: FileAuthorizer? = nil
+        _ configuration: Configuration, store: any DocumentStore, pool: DatabasePool, hub: SubscriptionHub,
+        registry: PrometheusCollectorRegistry, logger: Logger, fileAuthorizer: FileAuthorizer? = nil
     ) async throws {
         self.store = store
         self.hub = hub
         self.registry = registry
-        rules = try await LiveRules(store: try RulesStore(pool: store.pool), logger: logger)
+        rules = try await LiveRules(store: try RulesStore(pool: pool), logger: logger)
         if let directory = configuration.rulesDirectory { try await rules.deployFolder(directory, logger: logger) }
-        let fileMetadata = try FileMetadataStore(pool: store.pool)
-        let filesDirectory = URL(fileURLWithPath: store.pool.path).deletingLastPathComponent().appendingPathComponent("files").path
+        let fileMetadata = try FileMetadataStore(pool: pool)
+        let filesDirectory = URL(fileURLWithPath: pool.path).deletingLastPathComponent().appendingPathComponent("files").path
         files = FileStorage(
             blobs: try FileSystemBlobStore(directory: filesDirectory), metadata: fileMetadata, authorizer: fileAuthorizer ?? .storageRules(rules, documents: store),
-            limits: FileLimits(configuration), logger: store.logger)
+            limits: FileLimits(configuration), logger: logger)
         linkSigner = LinkSigner(key: try await fileMetadata.linkKey())
-        push = try PushStore(pool: store.pool)
+        push = try PushStore(pool: pool)
         pushMetrics = PushMetrics(factory: PrometheusMetricsFactory(registry: registry))
         if let webPush = configuration.push.webPush {
             var pem = webPush.vapidPrivateKeyPEM
@@ -120,7 +143,7 @@ struct ServerParts: Sendable {
         } else {
             vapidKey = nil
         }
-        authStore = try AuthStore(pool: store.pool)
+        authStore = try AuthStore(pool: pool)
         tokens = TokenService(
             store: authStore, issuer: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)", audience: "flint")
         try await tokens.start()

@@ -38,6 +38,9 @@ public protocol DocumentStore: Sendable {
     /// or nil when none did or the record was pruned with the change log.
     func appliedMutation(_ id: String) async throws -> CommitResult?
 
+    /// Whether the database answers a trivial read (the SQLite file, or the PostgreSQL server): the readiness check.
+    func isReady() async -> Bool
+
     /// Forgets change-log entries of commits older than `time`, keeping at least the latest commit, and the records of
     /// mutation ids applied before `time`.
     /// Listeners resuming from before the oldest kept commit then get a fresh snapshot.

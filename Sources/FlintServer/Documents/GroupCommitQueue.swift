@@ -1,4 +1,5 @@
 import FlintCore
+import ServiceLifecycle
 import Synchronization
 
 /// Commits waiting for the single writer. Requests append and wait; the writer takes everything that has
@@ -85,6 +86,24 @@ final class GroupCommitQueue: Sendable {
             state.pending.removeFirst(count)
             return batch
         }
+    }
+
+    /// The writer's loop, a store's `run()`: hands `write` each batch of waiting commits until graceful shutdown, then
+    /// refuses new commits and finishes the ones already queued.
+    func serve(_ write: (_ batch: [Pending]) async -> Void) async {
+        func drain() async {
+            while true {
+                let batch = takeBatch()
+                if batch.isEmpty { return }
+                await write(batch)
+            }
+        }
+        await withGracefulShutdownHandler {
+            for await _ in signals { await drain() }
+        } onGracefulShutdown: {
+            self.close()
+        }
+        await drain()
     }
 
     /// Refuses new commits from now on and ends the writer's signals; commits already queued are still taken.

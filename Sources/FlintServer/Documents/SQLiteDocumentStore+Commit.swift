@@ -5,9 +5,6 @@ import Logging
 
 /// The commit path: every write of Flint ends here.
 extension SQLiteDocumentStore {
-    /// The most index entries one document may produce, as Firestore limits them.
-    static let maximumIndexEntries = 40_000
-
     /// Applies a batch of queued commits in one transaction and reports each one's outcome once it is durable.
     func write(_ batch: [GroupCommitQueue.Pending]) async {
         let outcomes: [Result<CommitResult, any Error>]
@@ -49,9 +46,7 @@ extension SQLiteDocumentStore {
         var changes: [ChangeBatch] = []
         outcomes.reserveCapacity(commits.count)
         for commit in commits {
-            // Commit times strictly increase, so an updateTime names one version of a document.
-            let now = Timestamp.now()
-            let time = now > lastTime ? now : Timestamp(microseconds: lastTime.microseconds + 1)
+            let time = StagedCommit.nextTime(after: lastTime)
             do {
                 // A mutation id already applied (in an earlier transaction or earlier in this one) gets its first
                 // answer again, before anything else is checked: its pinned versions and preconditions may no longer
@@ -76,68 +71,15 @@ extension SQLiteDocumentStore {
         return (outcomes, changes)
     }
 
-    /// The stored and pending state of one document while a commit is applied.
-    private struct Touched {
-        var original: Document?
-        var current: Document?
-    }
-
     private static func apply(_ commit: Commit, sequence: Int64, time: Timestamp, db: Database) throws -> (CommitResult, ChangeBatch) {
-        var touched: [DocumentPath: Touched] = [:]
-        var order: [DocumentPath] = []
-        var results: [WriteResult] = []
-        for (index, write) in commit.writes.enumerated() {
-            if touched[write.path] == nil {
-                let stored = try loadDocument(write.path, db: db)
-                if let expected = commit.expectedVersions[write.path], (stored?.version ?? 0) != expected {
-                    throw FlintError(.aborted, "\(write.path) changed while the commit's security rules were checked; retry")
-                }
-                touched[write.path] = Touched(original: stored, current: stored)
-                order.append(write.path)
-            }
-            let current = touched[write.path]!.current
-            do {
-                try write.checkPrecondition(against: current)
-                let fields = try write.apply(to: current, commitTime: time)
-                var next: Document? = nil
-                if let fields {
-                    let size = encode(fields).count
-                    guard size <= maximumDocumentBytes else {
-                        throw FlintError.invalidArgument(
-                            "\(write.path) would be \(size) bytes; a document may be at most \(maximumDocumentBytes) bytes")
-                    }
-                    next = Document(
-                        path: write.path, fields: fields, createTime: current?.createTime ?? time, updateTime: time,
-                        version: sequence)
-                }
-                touched[write.path]!.current = next
-                results.append(WriteResult(path: write.path, document: next, updateTime: time, version: sequence))
-            } catch let error as FlintError {
-                throw commit.writes.count > 1 ? FlintError(error.code, "writes[\(index)]: \(error.message)") : error
-            }
-        }
-        // The last check before writing anything: the index entries each new state would need.
-        var entries: [DocumentPath: (old: Set<IndexEntries.Entry>, new: Set<IndexEntries.Entry>)] = [:]
-        for path in order {
-            let state = touched[path]!
-            let new = state.current.map { IndexEntries.of($0.fields) } ?? []
-            if new.count > maximumIndexEntries {
-                throw FlintError.invalidArgument(
-                    "\(path) has \(new.count) indexed values (fields and array elements); at most \(maximumIndexEntries) are allowed")
-            }
-            entries[path] = (state.original.map { IndexEntries.of($0.fields) } ?? [], new)
-        }
+        let staged = try StagedCommit(commit, sequence: sequence, time: time) { path in try loadDocument(path, db: db) }
         try db.execute(sql: "INSERT INTO commits (sequence, commit_time) VALUES (?, ?)", arguments: [sequence, time.microseconds])
-        var changes: [Change] = []
-        for path in order.sorted() {
-            let state = touched[path]!
-            try persist(path: path, current: state.current, entries: entries[path]!, wasStored: state.original != nil, sequence: sequence, db: db)
-            changes.append(Change(path: path, document: state.current))
+        for document in staged.touched {
+            try persist(
+                path: document.path, current: document.current, entries: document.entries, wasStored: document.original != nil,
+                sequence: sequence, db: db)
         }
-        return (
-            CommitResult(version: sequence, commitTime: time, writeResults: results),
-            ChangeBatch(sequence: sequence, commitTime: time, changes: changes)
-        )
+        return (staged.result, staged.batch)
     }
 
     static func loadDocument(_ path: DocumentPath, db: Database) throws -> Document? {

@@ -33,10 +33,18 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
 
     init(path: String, logger: Logger, selectiveThreshold: Int) throws {
         self.selectiveThreshold = selectiveThreshold
+        self.pool = try Self.openPool(path: path)
+        self.logger = logger
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Opens (creating if needed) the SQLite database at `path` in WAL mode with `synchronous = FULL`: the database of
+    /// this store, and of the auth, rules, file and push tables beside it.
+    static func openPool(path: String) throws -> DatabasePool {
         var configuration = GRDB.Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
-        self.pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
         // Every commit is synced before it is acknowledged. This must come after the pool is open: GRDB's WAL set-up
         // sets the writer to `synchronous = NORMAL` (synced only at checkpoints, which loses commits on power loss).
         // Statement journals stay in memory (the WAL is what survives a crash), the writer keeps a larger page cache
@@ -45,8 +53,7 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
             try db.execute(
                 sql: "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000")
         }
-        self.logger = logger
-        try Self.migrator.migrate(pool)
+        return pool
     }
 
     static var migrator: DatabaseMigrator {
@@ -110,22 +117,7 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
 
     /// The writer: applies queued commits until graceful shutdown, then finishes the ones already queued.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            for await _ in queue.signals {
-                await drain()
-            }
-        } onGracefulShutdown: {
-            self.queue.close()
-        }
-        await drain()
-    }
-
-    private func drain() async {
-        while true {
-            let batch = queue.takeBatch()
-            if batch.isEmpty { return }
-            await write(batch)
-        }
+        await queue.serve { batch in await write(batch) }
     }
 
     // MARK: DocumentStore

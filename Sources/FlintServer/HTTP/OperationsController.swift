@@ -5,7 +5,7 @@ import Prometheus
 
 /// The routes for operators and tools: `/health`, `/ready`, `/metrics`, `/openapi.json`.
 struct OperationsController<Context: RequestContext>: Sendable {
-    let store: SQLiteDocumentStore
+    let store: any DocumentStore
     let registry: PrometheusCollectorRegistry
 
     func addRoutes(to router: Router<Context>) {

@@ -137,72 +137,129 @@ final class SubscriptionHub: ChangeObserver, Sendable {
     // MARK: Delivery
 
     func didCommit(_ batches: [ChangeBatch], read: (Query) throws -> [Document]) {
+        guard !batches.isEmpty else { return }
         state.withLock { state in
-            var refills = Set<TargetKey>()
-            for (index, batch) in batches.enumerated() {
-                var outgoing: [Int: [(targetID: Int64, changes: [TargetChange])]] = [:]
-                var positions: [TargetKey: Int] = [:]
-                func add(_ key: TargetKey, _ changes: [TargetChange]) {
-                    guard !changes.isEmpty else { return }
-                    if let position = positions[key] {
-                        outgoing[key.connection]![position].changes += changes
-                    } else {
-                        positions[key] = outgoing[key.connection, default: []].count
-                        outgoing[key.connection, default: []].append((key.target, changes))
+            let pending = state.deliver(batches)
+            var refilled: [TargetKey: [Document]] = [:]
+            for (key, query) in pending.refills { refilled[key] = try? read(query) }
+            state.finish(pending, refilled: refilled)
+        }
+    }
+
+    /// `didCommit` for a store whose reads are asynchronous (PostgreSQL's change-log tailer, the only caller there, so
+    /// deliveries never overlap). The windows to refill are read between two holds of the lock: targets registered in
+    /// between start after the last batch (earlier ones are told they are behind), and are not touched by it.
+    /// - Parameter read: runs a query against the state after the last of `batches` (and no later commit).
+    func deliver(_ batches: [ChangeBatch], read: (Query) async throws -> [Document]) async {
+        guard !batches.isEmpty else { return }
+        let pending = state.withLock { $0.deliver(batches) }
+        var refilled: [TargetKey: [Document]] = [:]
+        for (key, query) in pending.refills { refilled[key] = try? await read(query) }
+        state.withLock { $0.finish(pending, refilled: refilled) }
+    }
+}
+
+/// The last batch of a delivery, its changes worked out, waiting for the windows it emptied to be read again.
+struct PendingDelivery {
+    var batch: ChangeBatch
+    var outgoing: [Int: [(targetID: Int64, changes: [TargetChange])]] = [:]
+    var positions: [SubscriptionHub.TargetKey: Int] = [:]
+    /// The windows that lost members, with their queries.
+    var refills: [SubscriptionHub.TargetKey: Query] = [:]
+
+    mutating func add(_ key: SubscriptionHub.TargetKey, _ changes: [TargetChange]) {
+        guard !changes.isEmpty else { return }
+        if let position = positions[key] {
+            outgoing[key.connection]![position].changes += changes
+        } else {
+            positions[key] = outgoing[key.connection, default: []].count
+            outgoing[key.connection, default: []].append((key.target, changes))
+        }
+    }
+}
+
+extension SubscriptionHub.State {
+    /// Applies `batches` to the targets and sends every batch but the last; returns the last, to `finish` once the
+    /// windows that lost members are read again. The hub's sequence is the last batch's from here on.
+    mutating func deliver(_ batches: [ChangeBatch]) -> PendingDelivery {
+        var refills = Set<SubscriptionHub.TargetKey>()
+        var pending = PendingDelivery(batch: batches[batches.count - 1])
+        for (index, batch) in batches.enumerated() {
+            var current = PendingDelivery(batch: batch)
+            for change in batch.changes {
+                for key in candidates(for: change) {
+                    guard let since = targets[key]?.since, since < batch.sequence else { continue }
+                    // Mutated in place: copying a target out would copy the documents it holds on every commit.
+                    let wasHeld = targets[key]!.memberPaths.contains(change.path)
+                    let changes = targets[key]!.apply(change)
+                    let isHeld = targets[key]!.memberPaths.contains(change.path)
+                    updateHolders(key, path: change.path, wasHeld: wasHeld, isHeld: isHeld)
+                    for case .removed(let path) in changes where path != change.path {
+                        updateHolders(key, path: path, wasHeld: true, isHeld: false)
                     }
+                    if targets[key]!.needsRefill { refills.insert(key) }
+                    current.add(key, changes)
                 }
-                for change in batch.changes {
-                    for key in state.candidates(for: change) {
-                        guard let since = state.targets[key]?.since, since < batch.sequence else { continue }
-                        // Mutated in place: copying a target out would copy the documents it holds on every commit.
-                        let wasHeld = state.targets[key]!.memberPaths.contains(change.path)
-                        let changes = state.targets[key]!.apply(change)
-                        let isHeld = state.targets[key]!.memberPaths.contains(change.path)
-                        state.updateHolders(key, path: change.path, wasHeld: wasHeld, isHeld: isHeld)
-                        for case .removed(let path) in changes where path != change.path {
-                            state.updateHolders(key, path: path, wasHeld: true, isHeld: false)
-                        }
-                        if state.targets[key]!.needsRefill { refills.insert(key) }
-                        add(key, changes)
-                    }
-                }
-                // A window that lost members is read again once, at the state of the last commit of the group,
-                // and its difference travels with that commit.
-                if index == batches.count - 1 {
-                    for key in refills {
-                        guard case .query(let query)? = state.targets[key]?.target, let documents = try? read(query) else { continue }
-                        let before = Set(state.targets[key]!.memberPaths)
-                        let changes = state.targets[key]!.refill(with: documents)
-                        let after = Set(state.targets[key]!.memberPaths)
-                        for path in before.subtracting(after) { state.updateHolders(key, path: path, wasHeld: true, isHeld: false) }
-                        for path in after.subtracting(before) { state.updateHolders(key, path: path, wasHeld: false, isHeld: true) }
-                        add(key, changes)
-                    }
-                }
-                state.sequence = batch.sequence
-                var cache = DocumentJSONCache()
-                for (connectionID, targets) in outgoing {
-                    guard let connection = state.connections[connectionID] else { continue }
-                    let message = ServerMessage.changes(
-                        sequence: batch.sequence, commitTime: batch.commitTime, targets: targets, replay: false, cache: &cache)
-                    let accepted: Bool
-                    if connection.checksRules {
-                        accepted = connection.enqueue(
-                            checked: .init(
-                                message: ByteBuffer(bytes: message), sequence: batch.sequence, commitTime: batch.commitTime,
-                                targets: targets.compactMap { entry in
-                                    state.targets[TargetKey(connection: connectionID, target: entry.targetID)].map {
-                                        (entry.targetID, $0.target, entry.changes)
-                                    }
-                                }))
-                    } else {
-                        accepted = connection.enqueue(message)
-                    }
-                    if !accepted {
-                        // Too slow: it is being closed; forget its targets so its memory is freed now.
-                        for key in state.targets.keys where key.connection == connectionID { state.removeTarget(key) }
-                    }
-                }
+            }
+            sequence = batch.sequence
+            if index == batches.count - 1 {
+                pending = current
+            } else {
+                send(current)
+            }
+        }
+        // A window that lost members is read again once, at the state of the last commit of the group,
+        // and its difference travels with that commit.
+        for key in refills {
+            if case .query(let query)? = targets[key]?.target { pending.refills[key] = query }
+        }
+        return pending
+    }
+
+    /// Applies the windows read again and sends the last batch.
+    mutating func finish(_ pending: PendingDelivery, refilled: [SubscriptionHub.TargetKey: [Document]]) {
+        var pending = pending
+        let sequence = pending.batch.sequence
+        for (key, documents) in refilled {
+            guard let since = targets[key]?.since, since < sequence else { continue }
+            let before = Set(targets[key]!.memberPaths)
+            let changes = targets[key]!.refill(with: documents)
+            let after = Set(targets[key]!.memberPaths)
+            for path in before.subtracting(after) { updateHolders(key, path: path, wasHeld: true, isHeld: false) }
+            for path in after.subtracting(before) { updateHolders(key, path: path, wasHeld: false, isHeld: true) }
+            pending.add(key, changes)
+        }
+        // Between `deliver` and `finish` a target may have gone (unlistened, or its connection closed).
+        for (connectionID, entries) in pending.outgoing {
+            pending.outgoing[connectionID] = entries.filter { targets[.init(connection: connectionID, target: $0.targetID)] != nil }
+        }
+        send(pending)
+    }
+
+    /// Queues one batch's message to each connection it concerns.
+    private mutating func send(_ delivery: PendingDelivery) {
+        let batch = delivery.batch
+        var cache = DocumentJSONCache()
+        for (connectionID, targets) in delivery.outgoing where !targets.isEmpty {
+            guard let connection = connections[connectionID] else { continue }
+            let message = ServerMessage.changes(
+                sequence: batch.sequence, commitTime: batch.commitTime, targets: targets, replay: false, cache: &cache)
+            let accepted: Bool
+            if connection.checksRules {
+                accepted = connection.enqueue(
+                    checked: .init(
+                        message: ByteBuffer(bytes: message), sequence: batch.sequence, commitTime: batch.commitTime,
+                        targets: targets.compactMap { entry in
+                            self.targets[SubscriptionHub.TargetKey(connection: connectionID, target: entry.targetID)].map {
+                                (entry.targetID, $0.target, entry.changes)
+                            }
+                        }))
+            } else {
+                accepted = connection.enqueue(message)
+            }
+            if !accepted {
+                // Too slow: it is being closed; forget its targets so its memory is freed now.
+                for key in self.targets.keys where key.connection == connectionID { removeTarget(key) }
             }
         }
     }
