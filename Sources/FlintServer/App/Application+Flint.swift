@@ -79,13 +79,13 @@ struct ServerParts: Sendable {
     let store: SQLiteDocumentStore
     let hub: SubscriptionHub
     let registry: PrometheusCollectorRegistry
-    let authStore: AuthStore
+    let authStore: any AuthStorage
     let tokens: TokenService
     let hasher: PasswordHasher
     let rules: LiveRules
     let files: FileStorage
     let linkSigner: LinkSigner
-    let push: PushStore
+    let push: any PushStorage
     /// Wakes the push worker when a message is queued or dead letters are retried.
     let pushWake = WakeSignal()
     let pushMetrics: PushMetrics

@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 
 /// Users, refresh-token families, signing keys and OAuth clients, in the server's SQLite database.
-final class AuthStore: Sendable {
+final class AuthStore: AuthStorage {
     let pool: DatabasePool
 
     init(pool: DatabasePool) throws {

@@ -85,7 +85,7 @@ struct AccessClaims: JWTPayload, Equatable {
 /// Issues and verifies access tokens: JWTs signed ES256, each with the `kid` of its key. Keys are kept in the
 /// database; rotation adds a new signing key and keeps the old ones for verification until their tokens expire.
 final class TokenService: Sendable {
-    let store: AuthStore
+    let store: any AuthStorage
     let audience: String
     private let issuerBox: Mutex<String>
 
@@ -103,7 +103,7 @@ final class TokenService: Sendable {
     }
     private let state = Mutex(Keys())
 
-    init(store: AuthStore, issuer: String, audience: String, lifetimeSeconds: Int64 = 3600) {
+    init(store: any AuthStorage, issuer: String, audience: String, lifetimeSeconds: Int64 = 3600) {
         self.store = store
         self.issuerBox = Mutex(issuer)
         self.audience = audience

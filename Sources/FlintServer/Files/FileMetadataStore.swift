@@ -6,7 +6,7 @@ import GRDB
 ///
 /// Each write is one transaction on the shared pool's single writer, so the checks it makes (the object is still the
 /// one the caller authorised, the caller's preconditions, the uploader's quota) hold when it commits.
-final class FileMetadataStore: Sendable {
+final class FileMetadataStore: FileMetadataStorage {
     let pool: DatabasePool
 
     init(pool: DatabasePool) throws {
@@ -125,7 +125,7 @@ final class FileMetadataStore: Sendable {
     /// completing a resumable upload, removes it in the same transaction too.
     /// - Returns: the new metadata and the replaced object (whose blob the caller removes).
     func put(
-        _ object: NewObject, expected: Int64?, precondition: ObjectPrecondition?, quota: Int64?, completingUpload upload: String? = nil
+        _ object: NewObject, expected: Int64?, precondition: ObjectPrecondition?, quota: Int64?, completingUpload upload: String?
     ) async throws -> Outcome<(FileMetadata, replaced: FileMetadata?)> {
         try await pool.write { db in
             let existing = try Self.object(at: object.path, db)

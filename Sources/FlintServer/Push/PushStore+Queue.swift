@@ -57,7 +57,7 @@ extension PushStore {
     /// - Parameter unavailable: why a platform cannot be sent to (its provider is not configured), or nil.
     /// - Throws: `not-found` for a device target that does not exist; `already-exists` for an idempotency key used
     ///   with a different request.
-    func enqueue(_ message: NewMessage, unavailable: @Sendable (PushPlatform) -> String?, now: Timestamp = .now()) async throws -> Enqueued {
+    func enqueue(_ message: NewMessage, unavailable: @Sendable (PushPlatform) -> String?, now: Timestamp) async throws -> Enqueued {
         try await pool.write { db in
             if let key = message.idempotencyKey,
                 let row = try Row.fetchOne(
@@ -127,7 +127,7 @@ extension PushStore {
     /// come, and ones being sent whose lease expired (their server died, or lost the database). Each claim counts as
     /// an attempt, so a delivery whose sends keep crashing a server still runs out of attempts.
     /// - Returns: the claimed deliveries, and the ids of claimed ones whose device no longer exists.
-    func claim(platform: PushPlatform, limit: Int, owner: String, leaseUntil: Timestamp, now: Timestamp = .now()) async throws -> (
+    func claim(platform: PushPlatform, limit: Int, owner: String, leaseUntil: Timestamp, now: Timestamp) async throws -> (
         deliveries: [Delivery], orphans: [String]
     ) {
         guard limit > 0 else { return ([], []) }
@@ -197,7 +197,7 @@ extension PushStore {
     /// server's hands meanwhile).
     /// - Returns: whether it was recorded.
     @discardableResult
-    func resolve(_ id: String, owner: String, _ resolution: Resolution, now: Timestamp = .now()) async throws -> Bool {
+    func resolve(_ id: String, owner: String, _ resolution: Resolution, now: Timestamp) async throws -> Bool {
         try await pool.write { db in
             let (state, error, next): (DeliveryState, String?, Int64?) =
                 switch resolution {

@@ -13,13 +13,13 @@ final class LiveRules: Sendable {
         var release: RulesStore.Release
     }
 
-    let store: RulesStore
+    let store: any RulesStorage
     private let entries = Mutex<[RulesService: Entry]>([:])
     /// Deployments run one at a time, so the live ruleset is always the newest release.
     private let deployments = DeploymentLock()
 
     /// Loads the live release of each service; one that no longer compiles is left out (deny all) and logged.
-    init(store: RulesStore, logger: Logger) async throws {
+    init(store: any RulesStorage, logger: Logger) async throws {
         self.store = store
         for release in try await store.live() {
             do {
