@@ -14,6 +14,8 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (FLINT_HOST). Default 127.0.0.1.") var host: String?
     @Option(help: "Port to listen on, 0 for any free port (FLINT_PORT). Default 8080.") var port: String?
     @Option(help: "Folder for the database and files (FLINT_DATA_DIR). Default ./flint-data.") var dataDir: String?
+    @Option(help: "PostgreSQL server for the documents, postgres://user:password@host:port/database (FLINT_DATABASE_URL). Default: SQLite in the data folder.")
+    var databaseUrl: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (FLINT_LOG_LEVEL). Default info.") var logLevel: String?
     @Option(help: "Largest request body in bytes (FLINT_MAX_BODY_SIZE). Default 16777216.") var maxBodySize: String?
     @Option(help: "Seconds the change log keeps commits for resuming listeners (FLINT_CHANGE_LOG_RETENTION). Default 86400.")
@@ -55,6 +57,7 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_HOST"] = host
         flags["FLINT_PORT"] = port
         flags["FLINT_DATA_DIR"] = dataDir
+        flags["FLINT_DATABASE_URL"] = databaseUrl
         flags["FLINT_LOG_LEVEL"] = logLevel
         flags["FLINT_MAX_BODY_SIZE"] = maxBodySize
         flags["FLINT_CHANGE_LOG_RETENTION"] = changeLogRetention

@@ -13,6 +13,19 @@ import Testing
         #expect(configuration.logLevel == .info)
     }
 
+    @Test func databaseURLSelectsPostgreSQL() throws {
+        var configuration = Configuration()
+        #expect(configuration.databaseURL == nil)
+        try configuration.apply(environment: ["FLINT_DATABASE_URL": "postgresql://flint:s%40cret@db.example:6543/app?sslmode=require"])
+        let url = try #require(configuration.databaseURL)
+        #expect(url.host == "db.example" && url.port == 6543 && url.database == "app" && url.tls == .require)
+        #expect(url.username == "flint" && url.password == "s@cret")
+        // The password never appears where the URL is shown.
+        #expect(url.description == "postgres://flint@db.example:6543/app?sslmode=require")
+        try configuration.apply(environment: [:], flags: ["FLINT_DATABASE_URL": "postgres://u@127.0.0.1/other"])
+        #expect(configuration.databaseURL?.database == "other" && configuration.databaseURL?.port == 5432)
+    }
+
     @Test func variablesApplyAndFlagsWin() throws {
         var configuration = Configuration()
         try configuration.apply(
@@ -31,6 +44,10 @@ import Testing
         ("FLINT_MAX_BODY_SIZE", "12", "at least 1024"),
         ("FLINT_HOST", "", "must not be empty"),
         ("FLINT_DATA_DIR", "", "must not be empty"),
+        ("FLINT_DATABASE_URL", "mysql://u@h/db", "postgres://"),
+        ("FLINT_DATABASE_URL", "postgres://h:5432/db", "user name"),
+        ("FLINT_DATABASE_URL", "postgres://u@h:5432/", "database name"),
+        ("FLINT_DATABASE_URL", "postgres://u@h/db?sslmode=maybe", "sslmode"),
     ])
     func badValuesAreRefusedNamingTheSetting(variable: String, value: String, mentions: String) {
         var configuration = Configuration()

@@ -12,6 +12,9 @@ public struct Configuration: Sendable {
     public var port = 8080
     /// Where the database and files live (`--data-dir`, `FLINT_DATA_DIR`).
     public var dataDirectory = "./flint-data"
+    /// A PostgreSQL server for the documents instead of the SQLite file in the data directory, so that several servers
+    /// can share them (`--database-url`, `FLINT_DATABASE_URL`: `postgres://user:password@host:port/database`).
+    public var databaseURL: PostgresURL? = nil
     /// The least severe log level written (`--log-level`, `FLINT_LOG_LEVEL`).
     public var logLevel: Logger.Level = .info
     /// The largest request body accepted, in bytes (`--max-body-size`, `FLINT_MAX_BODY_SIZE`).
@@ -70,6 +73,7 @@ public struct Configuration: Sendable {
         ("FLINT_HOST", "--host", "address to listen on"),
         ("FLINT_PORT", "--port", "port to listen on (0: any free port)"),
         ("FLINT_DATA_DIR", "--data-dir", "folder for the database and files"),
+        ("FLINT_DATABASE_URL", "--database-url", "PostgreSQL server for the documents, postgres://user:password@host:port/database"),
         ("FLINT_LOG_LEVEL", "--log-level", "trace, debug, info, notice, warning, error or critical"),
         ("FLINT_MAX_BODY_SIZE", "--max-body-size", "largest request body in bytes"),
         ("FLINT_CHANGE_LOG_RETENTION", "--change-log-retention", "seconds the change log keeps commits for resuming"),
@@ -117,6 +121,9 @@ public struct Configuration: Sendable {
         if let directory = values["FLINT_DATA_DIR"] {
             guard !directory.isEmpty else { throw ConfigurationError("FLINT_DATA_DIR / --data-dir must not be empty") }
             self.dataDirectory = directory
+        }
+        if let text = values["FLINT_DATABASE_URL"] {
+            databaseURL = try PostgresURL(parsing: text)
         }
         if let text = values["FLINT_LOG_LEVEL"] {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
