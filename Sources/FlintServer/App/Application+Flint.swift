@@ -45,7 +45,20 @@ public func buildApplication(
     let hub = SubscriptionHub(maximumTargetsPerConnection: configuration.realtimeMaximumTargets)
     store.observer = hub
 
-    let parts = try await ServerParts(configuration, store: store, hub: hub, registry: PrometheusCollectorRegistry(), logger: logger)
+    // Auth, rules, file metadata and push live in PostgreSQL when it is configured, so that any server can answer.
+    var database: PostgresDatabase? = nil
+    if let url = configuration.databaseURL { database = try await PostgresDatabase.connect(url, logger: logger) }
+    let parts: ServerParts
+    do {
+        parts = try await ServerParts(
+            configuration, store: store, hub: hub, registry: PrometheusCollectorRegistry(), logger: logger, database: database)
+    } catch {
+        database?.close()
+        throw error
+    }
+    // The database's pool first: the group stops its services in reverse order, so the pool closes last.
+    var services: [any Service] = database.map { [$0] } ?? []
+    if let watcher = parts.rulesWatcher { services.append(watcher) }
     let router = buildRouter(configuration, parts)
     let application = Application(
         router: router,
@@ -56,7 +69,7 @@ public func buildApplication(
                     maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(configuration.realtimePingIntervalSeconds)),
                     closeTimeout: .seconds(5)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
-        services: [
+        services: services + [
             store, ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger),
             FileHousekeeper(storage: parts.files, logger: logger),
             PushWorker(
@@ -89,29 +102,50 @@ struct ServerParts: Sendable {
     /// Wakes the push worker when a message is queued or dead letters are retried.
     let pushWake = WakeSignal()
     let pushMetrics: PushMetrics
+    /// Picks up rules deployed by the other servers sharing PostgreSQL; nil on SQLite.
+    let rulesWatcher: RulesWatcher?
     /// The VAPID key, when Web Push is configured: the configured one, or one made once and kept in the database.
     let vapidKey: P256.Signing.PrivateKey?
 
-    /// Opens the auth, rules and file tables beside the documents (and the blob store in `files/` beside the
-    /// database), loads (or makes) the signing keys, loads the live rules, and ensures the admin service account from
-    /// the configuration.
-    /// - Parameter fileAuthorizer: decides every file operation; the storage security rules unless a test says otherwise.
+    /// Opens the auth, rules, file and push tables beside the documents, or in PostgreSQL when `database` is given (and
+    /// the blob store in the configured files folder), loads (or makes) the signing keys, loads the live rules, and
+    /// ensures the admin service account from the configuration.
+    /// - Parameters:
+    ///   - fileAuthorizer: decides every file operation; the storage security rules unless a test says otherwise.
+    ///   - database: the PostgreSQL database shared with other servers, if configured.
     init(
         _ configuration: Configuration, store: SQLiteDocumentStore, hub: SubscriptionHub, registry: PrometheusCollectorRegistry,
-        logger: Logger, fileAuthorizer: FileAuthorizer? = nil
+        logger: Logger, fileAuthorizer: FileAuthorizer? = nil, database: PostgresDatabase? = nil
     ) async throws {
         self.store = store
         self.hub = hub
         self.registry = registry
-        rules = try await LiveRules(store: try RulesStore(pool: store.pool), logger: logger)
+        let rulesStore: any RulesStorage
+        let fileMetadata: any FileMetadataStorage
+        if let database {
+            let postgresRules = try await PostgresRulesStore(database: database)
+            rulesStore = postgresRules
+            fileMetadata = try await PostgresFileMetadataStore(database: database)
+            push = try await PostgresPushStore(database: database)
+            authStore = try await PostgresAuthStore(database: database)
+            rules = try await LiveRules(store: rulesStore, logger: logger)
+            rulesWatcher = RulesWatcher(rules: rules, store: postgresRules, logger: logger)
+        } else {
+            rulesStore = try RulesStore(pool: store.pool)
+            fileMetadata = try FileMetadataStore(pool: store.pool)
+            push = try PushStore(pool: store.pool)
+            authStore = try AuthStore(pool: store.pool)
+            rules = try await LiveRules(store: rulesStore, logger: logger)
+            rulesWatcher = nil
+        }
         if let directory = configuration.rulesDirectory { try await rules.deployFolder(directory, logger: logger) }
-        let fileMetadata = try FileMetadataStore(pool: store.pool)
-        let filesDirectory = URL(fileURLWithPath: store.pool.path).deletingLastPathComponent().appendingPathComponent("files").path
         files = FileStorage(
-            blobs: try FileSystemBlobStore(directory: filesDirectory), metadata: fileMetadata, authorizer: fileAuthorizer ?? .storageRules(rules, documents: store),
+            blobs: try FileSystemBlobStore(
+                directory: configuration.filesDirectory
+                    ?? URL(fileURLWithPath: store.pool.path).deletingLastPathComponent().appendingPathComponent("files").path),
+            metadata: fileMetadata, authorizer: fileAuthorizer ?? .storageRules(rules, documents: store),
             limits: FileLimits(configuration), logger: store.logger)
         linkSigner = LinkSigner(key: try await fileMetadata.linkKey())
-        push = try PushStore(pool: store.pool)
         pushMetrics = PushMetrics(factory: PrometheusMetricsFactory(registry: registry))
         if let webPush = configuration.push.webPush {
             var pem = webPush.vapidPrivateKeyPEM
@@ -120,7 +154,6 @@ struct ServerParts: Sendable {
         } else {
             vapidKey = nil
         }
-        authStore = try AuthStore(pool: store.pool)
         tokens = TokenService(
             store: authStore, issuer: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)", audience: "flint")
         try await tokens.start()

@@ -51,6 +51,8 @@ protocol AuthStorage: Sendable {
     /// Every stored signing key, oldest first.
     func signingKeys() async throws -> [(kid: String, pem: String, createdAt: Timestamp)]
     func addSigningKey(kid: String, pem: String) async throws
+    /// Stores the key only when there is no key yet: servers starting together on a new database end up with one.
+    func addFirstSigningKey(kid: String, pem: String) async throws
     func removeSigningKeys(createdBefore time: Timestamp, keeping kid: String) async throws
 
     // MARK: Clients

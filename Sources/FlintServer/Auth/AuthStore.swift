@@ -336,6 +336,15 @@ final class AuthStore: AuthStorage {
         }
     }
 
+    func addFirstSigningKey(kid: String, pem: String) async throws {
+        try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signing_keys") == 0 else { return }
+            try db.execute(
+                sql: "INSERT INTO signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)",
+                arguments: [kid, pem, Timestamp.now().microseconds])
+        }
+    }
+
     func removeSigningKeys(createdBefore time: Timestamp, keeping kid: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM signing_keys WHERE created_at < ? AND kid != ?", arguments: [time.microseconds, kid])
