@@ -15,13 +15,7 @@ final class PostgresAuthStore: AuthStorage {
 
     init(database: PostgresDatabase) async throws {
         self.database = database
-        var migrator = PostgresMigrator()
-        Self.register(&migrator)
-        try await migrator.migrate(database)
-    }
-
-    static func register(_ migrator: inout PostgresMigrator) {
-        migrator.register(
+        try await database.migrate(
             "auth-v1",
             [
                 """
@@ -58,16 +52,13 @@ final class PostgresAuthStore: AuthStorage {
             ])
     }
 
-    private func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await database.client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
-    }
 
     private static func digest(_ token: String) -> Data { Data(AuthStore.digest(token)) }
 
     // MARK: External identities
 
     func user(provider: String, subject: String, email: String?) async throws -> AuthStore.User {
-        if let row = try await rows("SELECT uid FROM identities WHERE provider = \(provider) AND subject = \(subject)").first,
+        if let row = try await database.rows("SELECT uid FROM identities WHERE provider = \(provider) AND subject = \(subject)").first,
             let user = try await user(uid: try row["uid"].decode(String.self))
         {
             return user
@@ -99,8 +90,7 @@ final class PostgresAuthStore: AuthStorage {
 
     func takeProviderState(_ state: String) async throws -> AuthStore.ProviderState? {
         guard
-            let row = try await rows(
-                "DELETE FROM provider_states WHERE hash = \(Self.digest(state)) RETURNING provider, verifier, nonce, authorization_request, expires_at"
+            let row = try await database.rows("DELETE FROM provider_states WHERE hash = \(Self.digest(state)) RETURNING provider, verifier, nonce, authorization_request, expires_at"
             ).first,
             try row["expires_at"].decode(Int64.self) >= Timestamp.now().microseconds,
             case .object(let members) = try JSON(parsing: try row["authorization_request"].decode(String.self))
@@ -124,11 +114,11 @@ final class PostgresAuthStore: AuthStorage {
     }
 
     func user(uid: String) async throws -> AuthStore.User? {
-        try await rows("SELECT * FROM users WHERE uid = \(uid)").first.map(Self.user(from:))
+        try await database.rows("SELECT * FROM users WHERE uid = \(uid)").first.map(Self.user(from:))
     }
 
     func user(email: String) async throws -> AuthStore.User? {
-        try await rows("SELECT * FROM users WHERE email = \(email)").first.map(Self.user(from:))
+        try await database.rows("SELECT * FROM users WHERE email = \(email)").first.map(Self.user(from:))
     }
 
     func createUser(email: String?, passwordHash: String?, provider: String) async throws -> AuthStore.User {
@@ -170,7 +160,7 @@ final class PostgresAuthStore: AuthStorage {
     }
 
     func users(after uid: String?, limit: Int) async throws -> [AuthStore.User] {
-        try await rows("SELECT * FROM users WHERE uid > \(uid ?? "") ORDER BY uid LIMIT \(limit)").map(Self.user(from:))
+        try await database.rows("SELECT * FROM users WHERE uid > \(uid ?? "") ORDER BY uid LIMIT \(limit)").map(Self.user(from:))
     }
 
     func deleteUser(uid: String) async throws -> Bool {
@@ -186,7 +176,7 @@ final class PostgresAuthStore: AuthStorage {
     }
 
     func setClaims(uid: String, _ claims: [String: JSON]) async throws -> Bool {
-        try await !rows("UPDATE users SET claims = \(JSON.object(claims).text) WHERE uid = \(uid) RETURNING uid").isEmpty
+        try await !database.rows("UPDATE users SET claims = \(JSON.object(claims).text) WHERE uid = \(uid) RETURNING uid").isEmpty
     }
 
     // MARK: Refresh tokens
@@ -231,7 +221,7 @@ final class PostgresAuthStore: AuthStorage {
     }
 
     func refreshSession(_ token: String) async throws -> AuthStore.Session? {
-        guard let row = try await rows("SELECT * FROM refresh_tokens WHERE hash = \(Self.digest(token))").first,
+        guard let row = try await database.rows("SELECT * FROM refresh_tokens WHERE hash = \(Self.digest(token))").first,
             try !row["spent"].decode(Bool.self), try !row["revoked"].decode(Bool.self),
             try row["expires_at"].decode(Int64.self) >= Timestamp.now().microseconds
         else { return nil }
@@ -239,8 +229,7 @@ final class PostgresAuthStore: AuthStorage {
     }
 
     func revokeRefreshToken(_ token: String) async throws -> Bool {
-        try await !rows(
-            """
+        try await !database.rows("""
             UPDATE refresh_tokens SET revoked = true
             WHERE family = (SELECT family FROM refresh_tokens WHERE hash = \(Self.digest(token))) RETURNING hash
             """
@@ -250,7 +239,7 @@ final class PostgresAuthStore: AuthStorage {
     // MARK: Signing keys
 
     func signingKeys() async throws -> [(kid: String, pem: String, createdAt: Timestamp)] {
-        try await rows("SELECT kid, private_pem, created_at FROM signing_keys ORDER BY created_at, kid").map {
+        try await database.rows("SELECT kid, private_pem, created_at FROM signing_keys ORDER BY created_at, kid").map {
             (try $0["kid"].decode(String.self), try $0["private_pem"].decode(String.self), Timestamp(microseconds: try $0["created_at"].decode(Int64.self)))
         }
     }
@@ -286,15 +275,15 @@ final class PostgresAuthStore: AuthStorage {
     }
 
     func client(id: String) async throws -> AuthStore.Client? {
-        try await rows("SELECT * FROM clients WHERE client_id = \(id)").first.map(Self.client(from:))
+        try await database.rows("SELECT * FROM clients WHERE client_id = \(id)").first.map(Self.client(from:))
     }
 
     func clients() async throws -> [AuthStore.Client] {
-        try await rows("SELECT * FROM clients ORDER BY client_id").map(Self.client(from:))
+        try await database.rows("SELECT * FROM clients ORDER BY client_id").map(Self.client(from:))
     }
 
     func deleteClient(id: String) async throws -> Bool {
-        try await !rows("DELETE FROM clients WHERE client_id = \(id) RETURNING client_id").isEmpty
+        try await !database.rows("DELETE FROM clients WHERE client_id = \(id) RETURNING client_id").isEmpty
     }
 
     func putClient(_ client: AuthStore.Client) async throws {

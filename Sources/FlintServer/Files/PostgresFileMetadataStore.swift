@@ -16,8 +16,7 @@ final class PostgresFileMetadataStore: FileMetadataStorage {
         self.database = database
         // The link key is made here, and stored only by the server that applies the migration.
         let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        var migrator = PostgresMigrator()
-        migrator.register(
+        try await database.migrate(
             "files-v1",
             [
                 """
@@ -40,23 +39,19 @@ final class PostgresFileMetadataStore: FileMetadataStorage {
                 "CREATE TABLE file_settings (name text PRIMARY KEY, value bytea NOT NULL)",
                 "INSERT INTO file_settings (name, value) VALUES ('link-key', decode('\(key)', 'hex'))",
             ])
-        try await migrator.migrate(database)
     }
 
-    private func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await database.client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
-    }
 
     private static func name(_ path: ObjectPath) -> Data { Data(path.string.utf8) }
 
     // MARK: Reading
 
     func object(at path: ObjectPath) async throws -> FileMetadata? {
-        try await rows("SELECT * FROM files WHERE name = \(Self.name(path))").first.map(Self.metadata)
+        try await database.rows("SELECT * FROM files WHERE name = \(Self.name(path))").first.map(Self.metadata)
     }
 
     func linkKey() async throws -> [UInt8] {
-        guard let row = try await rows("SELECT value FROM file_settings WHERE name = 'link-key'").first else {
+        guard let row = try await database.rows("SELECT value FROM file_settings WHERE name = 'link-key'").first else {
             throw FlintError(.internal, "the signed-link key is missing from file_settings")
         }
         return Array(try row["value"].decode(Data.self))
@@ -64,8 +59,7 @@ final class PostgresFileMetadataStore: FileMetadataStorage {
 
     func usage(of uid: String) async throws -> (stored: Int64, pending: Int64) {
         guard
-            let row = try await rows(
-                """
+            let row = try await database.rows("""
                 SELECT (SELECT COALESCE(SUM(size), 0) FROM files WHERE uploader = \(uid))::bigint AS stored,
                     (SELECT COALESCE(SUM(length), 0) FROM file_uploads WHERE uploader = \(uid))::bigint AS pending
                 """
@@ -75,7 +69,7 @@ final class PostgresFileMetadataStore: FileMetadataStorage {
     }
 
     func referencedBlobs() async throws -> Set<String> {
-        Set(try await rows("SELECT blob FROM files UNION SELECT blob FROM file_uploads").map { try $0["blob"].decode(String.self) })
+        Set(try await database.rows("SELECT blob FROM files UNION SELECT blob FROM file_uploads").map { try $0["blob"].decode(String.self) })
     }
 
     func list(prefix: String, delimiter: String?, start: [UInt8]?, pageSize: Int) async throws -> FileListing {
@@ -150,13 +144,12 @@ final class PostgresFileMetadataStore: FileMetadataStorage {
     }
 
     func delete(_ path: ObjectPath, expected: Int64) async throws -> FileMetadataStore.Outcome<Void> {
-        try await rows("DELETE FROM files WHERE name = \(Self.name(path)) AND generation = \(expected) RETURNING generation").count == 1
+        try await database.rows("DELETE FROM files WHERE name = \(Self.name(path)) AND generation = \(expected) RETURNING generation").count == 1
             ? .done(()) : .changed
     }
 
     func update(_ existing: FileMetadata, to attributes: ObjectAttributes) async throws -> FileMetadataStore.Outcome<FileMetadata> {
-        let updated = try await rows(
-            """
+        let updated = try await database.rows("""
             UPDATE files SET content_type = \(attributes.contentType), custom_metadata = \(FileMetadataStore.encode(attributes.customMetadata)),
                 content_disposition = \(attributes.contentDisposition), cache_control = \(attributes.cacheControl),
                 metageneration = metageneration + 1, update_time = \(Timestamp.now().microseconds)
@@ -193,20 +186,20 @@ final class PostgresFileMetadataStore: FileMetadataStorage {
     }
 
     func upload(id: String) async throws -> PendingUpload? {
-        try await rows("SELECT * FROM file_uploads WHERE id = \(id)").first.map(Self.upload)
+        try await database.rows("SELECT * FROM file_uploads WHERE id = \(id)").first.map(Self.upload)
     }
 
     func advance(_ id: String, from: Int64, to offset: Int64) async throws -> Bool {
-        try await rows("UPDATE file_uploads SET received = \(offset) WHERE id = \(id) AND received = \(from) RETURNING id").count == 1
+        try await database.rows("UPDATE file_uploads SET received = \(offset) WHERE id = \(id) AND received = \(from) RETURNING id").count == 1
     }
 
     @discardableResult
     func deleteUpload(_ id: String) async throws -> PendingUpload? {
-        try await rows("DELETE FROM file_uploads WHERE id = \(id) RETURNING *").first.map(Self.upload)
+        try await database.rows("DELETE FROM file_uploads WHERE id = \(id) RETURNING *").first.map(Self.upload)
     }
 
     func expiredUploads(before now: Timestamp, limit: Int) async throws -> [PendingUpload] {
-        try await rows("SELECT * FROM file_uploads WHERE expire_time < \(now.microseconds) ORDER BY expire_time LIMIT \(limit)").map(Self.upload)
+        try await database.rows("SELECT * FROM file_uploads WHERE expire_time < \(now.microseconds) ORDER BY expire_time LIMIT \(limit)").map(Self.upload)
     }
 
     private static func upload(_ row: PostgresRandomAccessRow) throws -> PendingUpload {

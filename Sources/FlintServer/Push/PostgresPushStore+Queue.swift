@@ -111,13 +111,7 @@ extension PostgresPushStore {
 
     @discardableResult
     func resolve(_ id: String, owner: String, _ resolution: PushStore.Resolution, now: Timestamp) async throws -> Bool {
-        let (state, error, next): (DeliveryState, String?, Int64?) =
-            switch resolution {
-            case .delivered: (.delivered, nil, nil)
-            case .retry(let at, let error): (.queued, error, at.microseconds)
-            case .failed(let error), .deactivated(let error): (.failed, error, nil)
-            case .dead(let error): (.dead, error, nil)
-            }
+        let (state, error, next) = resolution.row
         let deliverTime: Int64? = state == .delivered ? now.microseconds : nil
         return try await database.transaction { connection in
             guard
@@ -151,8 +145,7 @@ extension PostgresPushStore {
         guard !platforms.isEmpty else { return nil }
         let names = platforms.map(\.rawValue)
         guard
-            let row = try await rows(
-                """
+            let row = try await database.rows("""
                 SELECT LEAST(
                     (SELECT MIN(next_attempt_at) FROM push_deliveries WHERE state = 'queued' AND platform = ANY(\(names))),
                     (SELECT MIN(lease_expires_at) FROM push_deliveries WHERE state = 'sending' AND platform = ANY(\(names)))) AS due
@@ -164,8 +157,7 @@ extension PostgresPushStore {
 
     func counts() async throws -> [DeliveryState: Int] {
         var counts: [DeliveryState: Int] = [.queued: 0, .sending: 0, .dead: 0]
-        for row in try await rows(
-            "SELECT state, COUNT(*)::bigint AS n FROM push_deliveries WHERE state IN ('queued', 'sending', 'dead') GROUP BY state")
+        for row in try await database.rows("SELECT state, COUNT(*)::bigint AS n FROM push_deliveries WHERE state IN ('queued', 'sending', 'dead') GROUP BY state")
         {
             if let state = DeliveryState(rawValue: try row["state"].decode(String.self)) { counts[state] = Int(try row["n"].decode(Int64.self)) }
         }
@@ -175,8 +167,8 @@ extension PostgresPushStore {
     // MARK: Status and dead letters
 
     func message(id: String) async throws -> PushStore.MessageStatus? {
-        guard let row = try await rows("SELECT * FROM push_messages WHERE id = \(id)").first else { return nil }
-        let deliveries = try await rows("SELECT * FROM push_deliveries WHERE message_id = \(id) ORDER BY create_time, id").map(Self.deliveryStatus)
+        guard let row = try await database.rows("SELECT * FROM push_messages WHERE id = \(id)").first else { return nil }
+        let deliveries = try await database.rows("SELECT * FROM push_deliveries WHERE message_id = \(id) ORDER BY create_time, id").map(Self.deliveryStatus)
         return PushStore.MessageStatus(
             id: id, sender: try row["sender"].decode(String.self), content: try JSON(parsing: try row["content"].decode(String.self)),
             targets: try JSON(parsing: try row["targets"].decode(String.self)),
@@ -184,13 +176,12 @@ extension PostgresPushStore {
     }
 
     func deadLetters(after: String?, limit: Int) async throws -> [PushStore.DeliveryStatus] {
-        try await rows("SELECT * FROM push_deliveries WHERE state = 'dead' AND id > \(after ?? "") ORDER BY id LIMIT \(limit)")
+        try await database.rows("SELECT * FROM push_deliveries WHERE state = 'dead' AND id > \(after ?? "") ORDER BY id LIMIT \(limit)")
             .map(Self.deliveryStatus)
     }
 
     func retryDead(id: String?, now: Timestamp) async throws -> Int {
-        try await rows(
-            """
+        try await database.rows("""
             UPDATE push_deliveries SET state = 'queued', attempts = 0, next_attempt_at = \(now.microseconds), update_time = \(now.microseconds)
             WHERE state = 'dead' AND (\(id)::text IS NULL OR id = \(id)) RETURNING id
             """

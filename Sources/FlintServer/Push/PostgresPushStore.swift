@@ -13,8 +13,7 @@ final class PostgresPushStore: PushStorage {
 
     init(database: PostgresDatabase) async throws {
         self.database = database
-        var migrator = PostgresMigrator()
-        migrator.register(
+        try await database.migrate(
             "push-v1",
             [
                 """
@@ -47,12 +46,8 @@ final class PostgresPushStore: PushStorage {
                 "CREATE INDEX push_deliveries_device ON push_deliveries (device_id, state)",
                 "CREATE TABLE push_settings (name text PRIMARY KEY, value text NOT NULL)",
             ])
-        try await migrator.migrate(database)
     }
 
-    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await database.client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
-    }
 
     // MARK: Devices
 
@@ -89,15 +84,15 @@ final class PostgresPushStore: PushStorage {
     }
 
     func device(id: String) async throws -> PushDevice? {
-        try await rows("SELECT * FROM push_devices WHERE id = \(id)").first.map(Self.device)
+        try await database.rows("SELECT * FROM push_devices WHERE id = \(id)").first.map(Self.device)
     }
 
     func devices(uid: String) async throws -> [PushDevice] {
-        try await rows("SELECT * FROM push_devices WHERE uid = \(uid) ORDER BY create_time, id").map(Self.device)
+        try await database.rows("SELECT * FROM push_devices WHERE uid = \(uid) ORDER BY create_time, id").map(Self.device)
     }
 
     func topics(deviceID: String) async throws -> [String] {
-        try await rows("SELECT topic FROM push_topics WHERE device_id = \(deviceID) ORDER BY topic").map { try $0["topic"].decode(String.self) }
+        try await database.rows("SELECT topic FROM push_topics WHERE device_id = \(deviceID) ORDER BY topic").map { try $0["topic"].decode(String.self) }
     }
 
     func deleteDevice(id: String, now: Timestamp) async throws -> Bool {
@@ -136,12 +131,12 @@ final class PostgresPushStore: PushStorage {
     // MARK: Settings
 
     func setting(_ name: String, orMake make: @Sendable () throws -> String) async throws -> String {
-        if let row = try await rows("SELECT value FROM push_settings WHERE name = \(name)").first { return try row["value"].decode(String.self) }
+        if let row = try await database.rows("SELECT value FROM push_settings WHERE name = \(name)").first { return try row["value"].decode(String.self) }
         let value = try make()
         // Another server may store its value first: then every server uses that one.
         try await database.client.query(
             "INSERT INTO push_settings (name, value) VALUES (\(name), \(value)) ON CONFLICT (name) DO NOTHING", logger: logger)
-        guard let row = try await rows("SELECT value FROM push_settings WHERE name = \(name)").first else {
+        guard let row = try await database.rows("SELECT value FROM push_settings WHERE name = \(name)").first else {
             throw FlintError(.internal, "the push setting \(name) was not stored")
         }
         return try row["value"].decode(String.self)

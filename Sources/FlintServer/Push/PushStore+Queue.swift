@@ -191,6 +191,16 @@ extension PushStore {
         /// Failed, and its device deactivated.
         case deactivated(String)
         case dead(String)
+
+        /// The delivery's new state, its error (nil keeps the last one) and its next attempt (nil keeps it).
+        var row: (state: DeliveryState, error: String?, nextAttempt: Int64?) {
+            switch self {
+            case .delivered: (.delivered, nil, nil)
+            case .retry(let at, let error): (.queued, error, at.microseconds)
+            case .failed(let error), .deactivated(let error): (.failed, error, nil)
+            case .dead(let error): (.dead, error, nil)
+            }
+        }
     }
 
     /// Records the end of an attempt, if `owner` still holds the delivery's lease (it did not expire into another
@@ -199,13 +209,7 @@ extension PushStore {
     @discardableResult
     func resolve(_ id: String, owner: String, _ resolution: Resolution, now: Timestamp) async throws -> Bool {
         try await pool.write { db in
-            let (state, error, next): (DeliveryState, String?, Int64?) =
-                switch resolution {
-                case .delivered: (.delivered, nil, nil)
-                case .retry(let at, let error): (.queued, error, at.microseconds)
-                case .failed(let error), .deactivated(let error): (.failed, error, nil)
-                case .dead(let error): (.dead, error, nil)
-                }
+            let (state, error, next) = resolution.row
             try db.execute(
                 sql: """
                     UPDATE push_deliveries SET state = ?, last_error = COALESCE(?, last_error), next_attempt_at = COALESCE(?, next_attempt_at),

@@ -15,8 +15,7 @@ final class PostgresRulesStore: RulesStorage {
 
     init(database: PostgresDatabase) async throws {
         self.database = database
-        var migrator = PostgresMigrator()
-        migrator.register(
+        try await database.migrate(
             "rules-v1",
             [
                 """
@@ -26,7 +25,6 @@ final class PostgresRulesStore: RulesStorage {
                 """,
                 "CREATE INDEX rules_releases_service ON rules_releases (service, id)",
             ])
-        try await migrator.migrate(database)
     }
 
     func add(_ service: RulesService, source: String, deployedBy: String?, rollbackOf: Int64?) async throws -> RulesStore.Release {
