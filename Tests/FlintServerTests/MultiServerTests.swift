@@ -3,6 +3,7 @@ import FlintCore
 import FlintTestSupport
 import Foundation
 import HTTPTypes
+import Logging
 import Testing
 
 /// Two real servers on one PostgreSQL database and one shared files folder, each with a data folder of its own: a
@@ -164,6 +165,27 @@ struct MultiServerTests {
                 delivered += line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
             }
             #expect(delivered == count)
+        }
+    }
+
+    @Test func aDeploymentIsAnnouncedToTheOtherServersWatcher() async throws {
+        try await StoreBackend.postgres.withStores { stores in
+            let logger = Logger(label: "test")
+            let deployer = try await LiveRules(store: try await stores.rules(), logger: logger)
+            let watched = try await LiveRules(store: try await stores.rules(), logger: logger)
+            let store = try #require(try await stores.rules() as? PostgresRulesStore)
+            // Polling an hour apart: only the flint_rules notifications (and the refresh when listening starts) move it.
+            let watcher = RulesWatcher(rules: watched, store: store, interval: .seconds(3600), logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await watcher.run() }
+                let source = TestRules.open["firestore.rules"]!
+                let first = try await deployer.deploy(source, for: .firestore, by: "admin")
+                try await eventually("the watcher swaps in the first release") { watched.entry(.firestore)?.release.id == first.id }
+                // Listening has begun by now (the swap came from it), so this one can only arrive as a notification.
+                let second = try await deployer.deploy(source + "\n", for: .firestore, by: "admin")
+                try await eventually("the watcher swaps in the announced release") { watched.entry(.firestore)?.release.id == second.id }
+                group.cancelAll()
+            }
         }
     }
 }
