@@ -36,6 +36,8 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Content types files may have, comma-separated media ranges such as image/*,application/pdf (FLINT_FILE_CONTENT_TYPES). Default */*.")
     var fileContentTypes: String?
     @Option(help: "Bytes of files each user may store, 0 for no limit (FLINT_FILE_QUOTA). Default 0.") var fileQuota: String?
+    @Option(help: "Folder for the files' bytes, shared by servers that share a database (FLINT_FILES_DIR). Default DATA_DIR/files.")
+    var filesDir: String?
     @Option(help: "Seconds an unfinished resumable upload is kept (FLINT_UPLOAD_EXPIRY). Default 86400.") var uploadExpiry: String?
     @Option(help: "Longest lifetime of a signed download link in seconds (FLINT_SIGNED_LINK_MAX_LIFETIME). Default 604800.")
     var signedLinkMaxLifetime: String?
@@ -75,6 +77,7 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_MAX_FILE_SIZE"] = maxFileSize
         flags["FLINT_FILE_CONTENT_TYPES"] = fileContentTypes
         flags["FLINT_FILE_QUOTA"] = fileQuota
+        flags["FLINT_FILES_DIR"] = filesDir
         flags["FLINT_UPLOAD_EXPIRY"] = uploadExpiry
         flags["FLINT_SIGNED_LINK_MAX_LIFETIME"] = signedLinkMaxLifetime
         flags["FLINT_PUSH_CONFIG"] = pushConfig

@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import FlintTestSupport
 import FlintCore
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// `POST /v1/commit`: atomic batches with transforms and preconditions.
@@ -102,11 +104,19 @@ import Testing
     @Test(arguments: StoreKind.available)
     func concurrentCommitsEachGetTheirOwnSequenceNumber(store: StoreKind) async throws {
         try await TestServer.run(store: store) { http in
+            let port = try #require(http.port)
             let versions = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for i in 0..<64 {
                     group.addTask {
-                        let reply = try await http.send(.put, "/v1/documents/load/d\(i)", body: #"{"i": \#(i)}"#)
-                        guard case .integer(let v)? = try reply.json["version"] else { return -1 }
+                        // Through AsyncHTTPClient's pool of connections, so that the requests really are concurrent (the
+                        // test client pipelines every request over one connection). The timeout is a hang guard.
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/documents/load/d\(i)")
+                        request.method = .PUT
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(ByteBuffer(string: #"{"i": \#(i)}"#))
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+                        let body = try await response.body.collect(upTo: 1 << 20)
+                        guard case .integer(let v)? = try JSON(parsing: Array(body.readableBytesView))["version"] else { return -1 }
                         return v
                     }
                 }

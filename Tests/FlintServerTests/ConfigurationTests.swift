@@ -58,4 +58,19 @@ import Testing
             #expect(error.description.contains(mentions), "\(error.description)")
         }
     }
+
+    @Test func theFilesFolderDefaultsToTheDataFolderAndMayBeShared() throws {
+        var configuration = Configuration()
+        #expect(configuration.filesDirectory == nil, "files/ beside the SQLite database")
+        try configuration.apply(environment: ["FLINT_FILES_DIR": "/mnt/shared/files"])
+        #expect(configuration.filesDirectory == "/mnt/shared/files")
+        try configuration.apply(environment: [:], flags: ["FLINT_FILES_DIR": "/srv/files"])
+        #expect(configuration.filesDirectory == "/srv/files")
+        do {
+            try configuration.apply(environment: ["FLINT_FILES_DIR": ""])
+            Issue.record("an empty FLINT_FILES_DIR was accepted")
+        } catch {
+            #expect(error.description.contains("FLINT_FILES_DIR / --files-dir must not be empty"))
+        }
+    }
 }

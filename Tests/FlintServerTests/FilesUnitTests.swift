@@ -143,14 +143,17 @@ import Testing
         }
     }
 
-    @Test func theHousekeeperRemovesExpiredUploadsOrphansAndLeftoversButNothingInUse() async throws {
+    @Test(arguments: StoreBackend.all)
+    func theHousekeeperRemovesExpiredUploadsOrphansAndLeftoversButNothingInUse(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in try await housekeeping(try await stores.fileMetadata()) }
+    }
+
+    func housekeeping(_ metadata: any FileMetadataStorage) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let pool = try DatabasePool(path: directory.path + "/flint.sqlite")
         let blobs = try FileSystemBlobStore(directory: directory.path + "/files")
         let storage = FileStorage(
-            blobs: blobs, metadata: try FileMetadataStore(pool: pool), authorizer: FileAuthorizer { _ in }, limits: FileLimits(),
-            logger: Logger(label: "test"))
+            blobs: blobs, metadata: metadata, authorizer: FileAuthorizer { _ in }, limits: FileLimits(), logger: Logger(label: "test"))
 
         let kept = try await blobs.store(Self.body([1, 2, 3]), expectedSize: 3)
         let object = FileMetadataStore.NewObject(path: try ObjectPath("kept"), blob: kept, attributes: .init(contentType: "a/b"), uploader: nil)

@@ -7,13 +7,11 @@ import Testing
 
 /// The queue's claiming with leases, straight on the store, with the time given: what lets several servers share it.
 @Suite struct PushQueueTests {
-    static func withStore<T>(_ body: (PushStore) async throws -> T) async throws -> T {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        return try await body(try PushStore(pool: try DatabasePool(path: directory.path + "/flint.sqlite")))
+    static func withStore<T: Sendable>(_ backend: StoreBackend, _ body: (any PushStorage) async throws -> T) async throws -> T {
+        try await backend.withStores { stores in try await body(try await stores.push()) }
     }
 
-    static func queue(_ store: PushStore, devices: Int, at now: Timestamp) async throws -> String {
+    static func queue(_ store: any PushStorage, devices: Int, at now: Timestamp) async throws -> String {
         for n in 0..<devices {
             _ = try await store.register(.init(platform: .webhook, token: "t\(n)"), uid: "ann", now: now)
         }
@@ -23,8 +21,8 @@ import Testing
         return try await store.enqueue(message, unavailable: { _ in nil }, now: now).id
     }
 
-    @Test func aClaimedDeliveryIsLeasedToOneServerUntilItsLeaseRunsOut() async throws {
-        try await Self.withStore { store in
+    @Test(arguments: StoreBackend.all) func aClaimedDeliveryIsLeasedToOneServerUntilItsLeaseRunsOut(_ backend: StoreBackend) async throws {
+        try await Self.withStore(backend) { store in
             let start = Timestamp(microseconds: 1_000_000_000_000)
             _ = try await Self.queue(store, devices: 3, at: start)
             let lease = Timestamp(microseconds: start.microseconds + 60_000_000)
@@ -47,8 +45,8 @@ import Testing
         }
     }
 
-    @Test func aRetriedDeliveryWaitsForItsTimeAndADeadOneForAnAdmin() async throws {
-        try await Self.withStore { store in
+    @Test(arguments: StoreBackend.all) func aRetriedDeliveryWaitsForItsTimeAndADeadOneForAnAdmin(_ backend: StoreBackend) async throws {
+        try await Self.withStore(backend) { store in
             let start = Timestamp(microseconds: 1_000_000_000_000)
             let id = try await Self.queue(store, devices: 1, at: start)
             let lease = Timestamp(microseconds: start.microseconds + 60_000_000)

@@ -5,9 +5,11 @@ import Testing
 
 /// Token signing, verification and key rotation, on the service itself.
 @Suite struct TokenServiceTests {
-    func withTokens(issuer: String = "http://flint.test", _ body: @escaping @Sendable (TokenService, AuthStore) async throws -> Void) async throws {
-        try await withStore { store in
-            let auth = try AuthStore(pool: store.pool)
+    func withTokens(
+        _ backend: StoreBackend, issuer: String = "http://flint.test", _ body: @escaping @Sendable (TokenService, any AuthStorage) async throws -> Void
+    ) async throws {
+        try await backend.withStores { stores in
+            let auth = try await stores.auth()
             let tokens = TokenService(store: auth, issuer: issuer, audience: "flint")
             try await tokens.start()
             try await body(tokens, auth)
@@ -23,16 +25,16 @@ import Testing
         return claims
     }
 
-    @Test func aTokenVerifiesWithItsClaims() async throws {
-        try await withTokens { tokens, _ in
+    @Test(arguments: StoreBackend.all) func aTokenVerifiesWithItsClaims(_ backend: StoreBackend) async throws {
+        try await withTokens(backend) { tokens, _ in
             let verified = try await tokens.verify(try await tokens.sign(claims(tokens)))
             #expect(verified.sub == "u1")
             #expect(verified.custom == ["role": .string("x")])
         }
     }
 
-    @Test func expiredFutureAndForeignTokensAreRefused() async throws {
-        try await withTokens { tokens, _ in
+    @Test(arguments: StoreBackend.all) func expiredFutureAndForeignTokensAreRefused(_ backend: StoreBackend) async throws {
+        try await withTokens(backend) { tokens, _ in
             let now = Timestamp.now().microseconds / 1_000_000
             for (claims, reason) in [
                 (claims(tokens, iat: now - 7200, exp: now - 3600), "expired"),
@@ -51,8 +53,8 @@ import Testing
         }
     }
 
-    @Test func afterRotationOldTokensStillVerifyAndBothKeysArePublished() async throws {
-        try await withTokens { tokens, store in
+    @Test(arguments: StoreBackend.all) func afterRotationOldTokensStillVerifyAndBothKeysArePublished(_ backend: StoreBackend) async throws {
+        try await withTokens(backend) { tokens, store in
             let before = try await tokens.sign(claims(tokens))
             let oldKey = tokens.currentKeyID
             try await tokens.rotate()

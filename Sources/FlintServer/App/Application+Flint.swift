@@ -43,22 +43,25 @@ public func buildApplication(
     let databasePath = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("flint.sqlite").path
     let hub = SubscriptionHub(maximumTargetsPerConnection: configuration.realtimeMaximumTargets)
     let store: any DocumentStore
-    let pool: DatabasePool
+    // With PostgreSQL, auth, rules, file metadata and push live there too, so that any server can answer any request.
+    var database: PostgresDatabase? = nil
+    let pool: DatabasePool?
     // The documents' store and the services that keep it: its writer and, on PostgreSQL, the connection pool (first,
     // so that it stops last) and the change-log tailer that feeds the hub with every server's commits.
     let storeServices: [any Service]
     if let url = configuration.databaseURL {
-        let database = try await PostgresDatabase.connect(url, logger: logger)
+        let postgresDatabase = try await PostgresDatabase.connect(url, logger: logger)
+        database = postgresDatabase
         do {
-            let postgres = try await PostgresDocumentStore(database: database, logger: logger)
+            let postgres = try await PostgresDocumentStore(database: postgresDatabase, logger: logger)
             let tailer = ChangeLogTailer(store: postgres, hub: hub, logger: logger, startAfter: try await postgres.latestSequence())
             store = postgres
-            storeServices = [database, postgres, tailer]
+            storeServices = [postgresDatabase, postgres, tailer]
         } catch {
-            database.close()
+            postgresDatabase.close()
             throw ConfigurationError("cannot use the PostgreSQL database at \(url): \(PostgresDatabase.reason(error))")
         }
-        pool = try SQLiteDocumentStore.openPool(path: databasePath)
+        pool = nil
     } else {
         let sqlite = try SQLiteDocumentStore(path: databasePath, logger: logger)
         sqlite.observer = hub
@@ -67,8 +70,16 @@ public func buildApplication(
         storeServices = [sqlite]
     }
 
-    let parts = try await ServerParts(
-        configuration, store: store, pool: pool, hub: hub, registry: PrometheusCollectorRegistry(), logger: logger)
+    let parts: ServerParts
+    do {
+        parts = try await ServerParts(
+            configuration, store: store, pool: pool, hub: hub, registry: PrometheusCollectorRegistry(), logger: logger, database: database)
+    } catch {
+        database?.close()
+        throw error
+    }
+    var services = storeServices
+    if let watcher = parts.rulesWatcher { services.append(watcher) }
     let router = buildRouter(configuration, parts)
     let application = Application(
         router: router,
@@ -79,7 +90,7 @@ public func buildApplication(
                     maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(configuration.realtimePingIntervalSeconds)),
                     closeTimeout: .seconds(5)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
-        services: storeServices + [
+        services: services + [
             ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger),
             FileHousekeeper(storage: parts.files, logger: logger),
             PushWorker(
@@ -102,39 +113,64 @@ struct ServerParts: Sendable {
     let store: any DocumentStore
     let hub: SubscriptionHub
     let registry: PrometheusCollectorRegistry
-    let authStore: AuthStore
+    let authStore: any AuthStorage
     let tokens: TokenService
     let hasher: PasswordHasher
     let rules: LiveRules
     let files: FileStorage
     let linkSigner: LinkSigner
-    let push: PushStore
+    let push: any PushStorage
     /// Wakes the push worker when a message is queued or dead letters are retried.
     let pushWake = WakeSignal()
     let pushMetrics: PushMetrics
+    /// Picks up rules deployed by the other servers sharing PostgreSQL; nil on SQLite.
+    let rulesWatcher: RulesWatcher?
     /// The VAPID key, when Web Push is configured: the configured one, or one made once and kept in the database.
     let vapidKey: P256.Signing.PrivateKey?
 
-    /// Opens the auth, rules and file tables in the SQLite database `pool` (and the blob store in `files/` beside it),
-    /// loads (or makes) the signing keys, loads the live rules, and ensures the admin service account from the
-    /// configuration.
-    /// - Parameter fileAuthorizer: decides every file operation; the storage security rules unless a test says otherwise.
+    /// Opens the auth, rules, file and push tables in PostgreSQL when `database` is given, else in the SQLite database
+    /// `pool` (and the blob store in the configured files folder, by default `files/` beside the SQLite file or in the
+    /// data folder), loads (or makes) the signing keys, loads the live rules, and ensures the admin service account from
+    /// the configuration.
+    /// - Parameters:
+    ///   - fileAuthorizer: decides every file operation; the storage security rules unless a test says otherwise.
+    ///   - database: the PostgreSQL database shared with other servers, if configured.
     init(
-        _ configuration: Configuration, store: any DocumentStore, pool: DatabasePool, hub: SubscriptionHub,
-        registry: PrometheusCollectorRegistry, logger: Logger, fileAuthorizer: FileAuthorizer? = nil
+        _ configuration: Configuration, store: any DocumentStore, pool: DatabasePool?, hub: SubscriptionHub,
+        registry: PrometheusCollectorRegistry, logger: Logger, fileAuthorizer: FileAuthorizer? = nil, database: PostgresDatabase? = nil
     ) async throws {
         self.store = store
         self.hub = hub
         self.registry = registry
-        rules = try await LiveRules(store: try RulesStore(pool: pool), logger: logger)
+        let rulesStore: any RulesStorage
+        let fileMetadata: any FileMetadataStorage
+        if let database {
+            let postgresRules = try await PostgresRulesStore(database: database)
+            rulesStore = postgresRules
+            fileMetadata = try await PostgresFileMetadataStore(database: database)
+            push = try await PostgresPushStore(database: database)
+            authStore = try await PostgresAuthStore(database: database)
+            rules = try await LiveRules(store: rulesStore, logger: logger)
+            rulesWatcher = RulesWatcher(rules: rules, store: postgresRules, logger: logger)
+        } else if let pool {
+            rulesStore = try RulesStore(pool: pool)
+            fileMetadata = try FileMetadataStore(pool: pool)
+            push = try PushStore(pool: pool)
+            authStore = try AuthStore(pool: pool)
+            rules = try await LiveRules(store: rulesStore, logger: logger)
+            rulesWatcher = nil
+        } else {
+            throw ConfigurationError("the server needs a SQLite database or a PostgreSQL database for its auth, rules, files and push tables")
+        }
         if let directory = configuration.rulesDirectory { try await rules.deployFolder(directory, logger: logger) }
-        let fileMetadata = try FileMetadataStore(pool: pool)
-        let filesDirectory = URL(fileURLWithPath: pool.path).deletingLastPathComponent().appendingPathComponent("files").path
         files = FileStorage(
-            blobs: try FileSystemBlobStore(directory: filesDirectory), metadata: fileMetadata, authorizer: fileAuthorizer ?? .storageRules(rules, documents: store),
+            blobs: try FileSystemBlobStore(
+                directory: configuration.filesDirectory
+                    ?? URL(fileURLWithPath: pool?.path ?? configuration.dataDirectory + "/flint.sqlite").deletingLastPathComponent()
+                        .appendingPathComponent("files").path),
+            metadata: fileMetadata, authorizer: fileAuthorizer ?? .storageRules(rules, documents: store),
             limits: FileLimits(configuration), logger: logger)
         linkSigner = LinkSigner(key: try await fileMetadata.linkKey())
-        push = try PushStore(pool: pool)
         pushMetrics = PushMetrics(factory: PrometheusMetricsFactory(registry: registry))
         if let webPush = configuration.push.webPush {
             var pem = webPush.vapidPrivateKeyPEM
@@ -143,7 +179,6 @@ struct ServerParts: Sendable {
         } else {
             vapidKey = nil
         }
-        authStore = try AuthStore(pool: pool)
         tokens = TokenService(
             store: authStore, issuer: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)", audience: "flint")
         try await tokens.start()

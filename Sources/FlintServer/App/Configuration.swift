@@ -57,6 +57,9 @@ public struct Configuration: Sendable {
     public var fileContentTypes = ["*/*"]
     /// Bytes of files each user may store; 0 for no limit (`--file-quota`, `FLINT_FILE_QUOTA`). Admins are exempt.
     public var fileQuotaPerUser = 0
+    /// Where the files' bytes live (`--files-dir`, `FLINT_FILES_DIR`); by default `files` in the data directory. Servers
+    /// sharing a database must share this folder too (a network filesystem), since any of them may serve any file.
+    public var filesDirectory: String? = nil
     /// Seconds an unfinished resumable upload is kept (`--upload-expiry`, `FLINT_UPLOAD_EXPIRY`).
     public var uploadExpirySeconds = 24 * 3600
     /// The longest lifetime of a signed download link, in seconds (`--signed-link-max-lifetime`,
@@ -91,6 +94,7 @@ public struct Configuration: Sendable {
         ("FLINT_MAX_FILE_SIZE", "--max-file-size", "largest file in bytes"),
         ("FLINT_FILE_CONTENT_TYPES", "--file-content-types", "content types files may have, comma-separated media ranges"),
         ("FLINT_FILE_QUOTA", "--file-quota", "bytes of files each user may store (0: no limit)"),
+        ("FLINT_FILES_DIR", "--files-dir", "folder for the files' bytes, shared by servers that share a database"),
         ("FLINT_UPLOAD_EXPIRY", "--upload-expiry", "seconds an unfinished resumable upload is kept"),
         ("FLINT_SIGNED_LINK_MAX_LIFETIME", "--signed-link-max-lifetime", "longest lifetime of a signed download link in seconds"),
         ("FLINT_PUSH_CONFIG", "--push-config", "push providers (APNs, FCM, Web Push, webhook), a JSON object"),
@@ -172,6 +176,10 @@ public struct Configuration: Sendable {
             fileContentTypes = try ContentTypePolicy.parse(text).get().allowed
         }
         fileQuotaPerUser = try Self.integer(values, "FLINT_FILE_QUOTA", "--file-quota", minimum: 0) ?? fileQuotaPerUser
+        if let directory = values["FLINT_FILES_DIR"] {
+            guard !directory.isEmpty else { throw ConfigurationError("FLINT_FILES_DIR / --files-dir must not be empty") }
+            filesDirectory = directory
+        }
         uploadExpirySeconds = try Self.integer(values, "FLINT_UPLOAD_EXPIRY", "--upload-expiry", minimum: 60) ?? uploadExpirySeconds
         signedLinkMaximumLifetimeSeconds =
             try Self.integer(values, "FLINT_SIGNED_LINK_MAX_LIFETIME", "--signed-link-max-lifetime", minimum: 1) ?? signedLinkMaximumLifetimeSeconds

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/v1/admin/users/…`: for service accounts with the `admin` scope.
 struct AdminController: Sendable {
-    let store: AuthStore
+    let store: any AuthStorage
     let tokens: TokenService
     let hasher: PasswordHasher
     let minimumPasswordLength: Int

@@ -6,7 +6,7 @@ import Synchronization
 
 /// `/v1/auth/…` and `/.well-known/jwks.json`: accounts, sessions and the OAuth 2.0 token endpoint.
 struct AuthController: Sendable {
-    let store: AuthStore
+    let store: any AuthStorage
     let tokens: TokenService
     let hasher: PasswordHasher
     let accountLimiter: RateLimiter

@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 
 /// Users, refresh-token families, signing keys and OAuth clients, in the server's SQLite database.
-final class AuthStore: Sendable {
+final class AuthStore: AuthStorage {
     let pool: DatabasePool
 
     init(pool: DatabasePool) throws {
@@ -330,6 +330,15 @@ final class AuthStore: Sendable {
 
     func addSigningKey(kid: String, pem: String) async throws {
         try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)",
+                arguments: [kid, pem, Timestamp.now().microseconds])
+        }
+    }
+
+    func addFirstSigningKey(kid: String, pem: String) async throws {
+        try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signing_keys") == 0 else { return }
             try db.execute(
                 sql: "INSERT INTO signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)",
                 arguments: [kid, pem, Timestamp.now().microseconds])

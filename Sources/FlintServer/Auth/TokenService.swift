@@ -84,8 +84,10 @@ struct AccessClaims: JWTPayload, Equatable {
 
 /// Issues and verifies access tokens: JWTs signed ES256, each with the `kid` of its key. Keys are kept in the
 /// database; rotation adds a new signing key and keeps the old ones for verification until their tokens expire.
+/// Servers sharing a database share the keys: a key rotated on another server is read when one of its tokens first
+/// arrives, and each server signs with the newest stored key within a minute of its rotation.
 final class TokenService: Sendable {
-    let store: AuthStore
+    let store: any AuthStorage
     let audience: String
     private let issuerBox: Mutex<String>
 
@@ -100,25 +102,38 @@ final class TokenService: Sendable {
     private struct Keys {
         var current: String = ""
         var published: [String: ECDSAParameters] = [:]
+        /// When the stored keys were last read.
+        var loaded = ContinuousClock.now
     }
+    /// How often `sign` reads the stored keys again, to sign with the newest one.
+    static let reloadInterval: Duration = .seconds(60)
+    /// The least time between two reads caused by tokens with an unknown `kid`.
+    static let unknownKeyReloadInterval: Duration = .seconds(1)
     private let state = Mutex(Keys())
 
-    init(store: AuthStore, issuer: String, audience: String, lifetimeSeconds: Int64 = 3600) {
+    init(store: any AuthStorage, issuer: String, audience: String, lifetimeSeconds: Int64 = 3600) {
         self.store = store
         self.issuerBox = Mutex(issuer)
         self.audience = audience
         self.lifetimeSeconds = min(lifetimeSeconds, 3600)
     }
 
-    /// Loads the stored keys, creating the first one on a new server.
+    /// Loads the stored keys, creating the first one on a new database (one only, when several servers start at once).
     func start() async throws {
-        var stored = try await store.signingKeys()
-        if stored.isEmpty {
-            try await rotate()
-            stored = try await store.signingKeys()
+        if try await store.signingKeys().isEmpty {
+            try await store.addFirstSigningKey(kid: AutoID.make(length: 16), pem: ES256PrivateKey().pemRepresentation)
         }
-        for key in stored { try await load(kid: key.kid, pem: key.pem) }
-        if let newest = stored.last { state.withLock { $0.current = newest.kid } }
+        try await reload()
+    }
+
+    /// Reads the stored keys: publishes the ones not known yet and signs with the newest from now on.
+    func reload() async throws {
+        let stored = try await store.signingKeys()
+        for key in stored where state.withLock({ $0.published[key.kid] == nil }) { try await load(kid: key.kid, pem: key.pem) }
+        state.withLock {
+            if let newest = stored.last { $0.current = newest.kid }
+            $0.loaded = .now
+        }
     }
 
     /// Starts signing with a new key. Keys older than one token lifetime before the previous key's retirement are
@@ -157,6 +172,8 @@ final class TokenService: Sendable {
 
     /// Signs claims (an access or an ID token) with the current key.
     func sign(_ claims: some JWTPayload) async throws -> String {
+        // A failed read keeps the keys already loaded: they still sign and verify.
+        if state.withLock({ ContinuousClock.now - $0.loaded >= Self.reloadInterval }) { try? await reload() }
         let kid = currentKeyID
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
@@ -179,7 +196,14 @@ final class TokenService: Sendable {
         guard header.objectMember("alg") == .string("ES256") else {
             throw FlintError(.unauthenticated, "the access token must be signed ES256")
         }
-        guard case .string(let kid)? = header.objectMember("kid"), state.withLock({ $0.published[kid] != nil }) else {
+        guard case .string(let kid)? = header.objectMember("kid") else {
+            throw FlintError(.unauthenticated, "the access token's key (kid) is unknown; sign in again")
+        }
+        if state.withLock({ $0.published[kid] == nil && ContinuousClock.now - $0.loaded >= Self.unknownKeyReloadInterval }) {
+            // Perhaps another server sharing the database rotated the keys.
+            try? await reload()
+        }
+        guard state.withLock({ $0.published[kid] != nil }) else {
             throw FlintError(.unauthenticated, "the access token's key (kid) is unknown; sign in again")
         }
         let claims: AccessClaims

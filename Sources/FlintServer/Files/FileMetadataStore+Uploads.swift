@@ -61,7 +61,7 @@ extension FileMetadataStore {
     }
 
     /// Uploads that expired before `now`, at most `limit` of them.
-    func expiredUploads(before now: Timestamp, limit: Int = 1000) async throws -> [PendingUpload] {
+    func expiredUploads(before now: Timestamp, limit: Int) async throws -> [PendingUpload] {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM file_uploads WHERE expire_time < ? ORDER BY expire_time LIMIT ?", arguments: [now.microseconds, limit]

@@ -6,7 +6,7 @@ import GRDB
 ///
 /// Each write is one transaction on the shared pool's single writer, so the checks it makes (the object is still the
 /// one the caller authorised, the caller's preconditions, the uploader's quota) hold when it commits.
-final class FileMetadataStore: Sendable {
+final class FileMetadataStore: FileMetadataStorage {
     let pool: DatabasePool
 
     init(pool: DatabasePool) throws {
@@ -118,6 +118,15 @@ final class FileMetadataStore: Sendable {
         var blob: StoredBlob
         var attributes: ObjectAttributes
         var uploader: String?
+
+        /// The object's metadata as generation `generation`, written at `now`.
+        func metadata(generation: Int64, at now: Timestamp) -> FileMetadata {
+            FileMetadata(
+                path: path, blob: blob.id, size: blob.size, contentType: attributes.contentType, md5: blob.md5, sha256: blob.sha256,
+                generation: generation, metageneration: 1, customMetadata: attributes.customMetadata,
+                contentDisposition: attributes.contentDisposition, cacheControl: attributes.cacheControl, uploader: uploader, createTime: now,
+                updateTime: now)
+        }
     }
 
     /// Makes `object` the object at its path, if the path still holds `expected` (its generation; nil for none).
@@ -125,7 +134,7 @@ final class FileMetadataStore: Sendable {
     /// completing a resumable upload, removes it in the same transaction too.
     /// - Returns: the new metadata and the replaced object (whose blob the caller removes).
     func put(
-        _ object: NewObject, expected: Int64?, precondition: ObjectPrecondition?, quota: Int64?, completingUpload upload: String? = nil
+        _ object: NewObject, expected: Int64?, precondition: ObjectPrecondition?, quota: Int64?, completingUpload upload: String?
     ) async throws -> Outcome<(FileMetadata, replaced: FileMetadata?)> {
         try await pool.write { db in
             let existing = try Self.object(at: object.path, db)
@@ -140,11 +149,7 @@ final class FileMetadataStore: Sendable {
             }
             let generation = try Self.nextGeneration(db)
             let now = Timestamp.now()
-            let metadata = FileMetadata(
-                path: object.path, blob: object.blob.id, size: object.blob.size, contentType: object.attributes.contentType,
-                md5: object.blob.md5, sha256: object.blob.sha256, generation: generation, metageneration: 1,
-                customMetadata: object.attributes.customMetadata, contentDisposition: object.attributes.contentDisposition,
-                cacheControl: object.attributes.cacheControl, uploader: object.uploader, createTime: now, updateTime: now)
+            let metadata = object.metadata(generation: generation, at: now)
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO files (name, blob, size, content_type, md5, sha256, generation, metageneration,

@@ -19,7 +19,7 @@ struct FileLimits: Sendable {
 /// resumable uploads, downloads and metadata updates all follow the same rules.
 struct FileStorage: Sendable {
     let blobs: any BlobStore
-    let metadata: FileMetadataStore
+    let metadata: any FileMetadataStorage
     let authorizer: FileAuthorizer
     let limits: FileLimits
     let logger: Logger

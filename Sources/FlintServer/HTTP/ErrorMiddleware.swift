@@ -4,7 +4,8 @@ import Logging
 
 /// Turns every error into the JSON error body, so that no client ever sees a bare status or a Swift error's text.
 /// `FlintError`s keep their code and message; Hummingbird's `HTTPError`s (unknown route, body too large) get the
-/// matching code; anything else is logged and answered as `internal`.
+/// matching code; a PostgreSQL server that cannot be reached or dropped the connection is `unavailable` (503); anything
+/// else is logged and answered as `internal`.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -15,6 +16,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .error(error, headers: error.code == .unauthenticated ? [.wwwAuthenticate: "Bearer realm=\"flint\""] : [:])
         } catch let error as OAuthError {
             return error.response
+        } catch where isDatabaseUnavailable(error) {
+            context.logger.warning("the database is unavailable", metadata: ["error": "\(String(reflecting: error))"])
+            return .error(FlintError(.unavailable, "the database is not answering; retry shortly (request id \(context.id))"))
         } catch let error as HTTPError {
             let (code, message) = Self.describe(error, request: request)
             return .error(FlintError(code, message), status: error.status, headers: error.headers)

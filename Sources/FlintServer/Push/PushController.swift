@@ -6,7 +6,7 @@ import Hummingbird
 /// `/v1/push/...`: devices and topics for signed-in users; sending and reading messages for admins and service
 /// accounts with the `push` scope; `/v1/admin/push/dead-letters` for admins.
 struct PushController: Sendable {
-    let store: PushStore
+    let store: any PushStorage
     let configuration: PushConfiguration
     /// The VAPID public key browsers subscribe with (`applicationServerKey`), when Web Push is configured.
     let vapidPublicKey: [UInt8]?

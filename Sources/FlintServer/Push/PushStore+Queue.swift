@@ -57,7 +57,7 @@ extension PushStore {
     /// - Parameter unavailable: why a platform cannot be sent to (its provider is not configured), or nil.
     /// - Throws: `not-found` for a device target that does not exist; `already-exists` for an idempotency key used
     ///   with a different request.
-    func enqueue(_ message: NewMessage, unavailable: @Sendable (PushPlatform) -> String?, now: Timestamp = .now()) async throws -> Enqueued {
+    func enqueue(_ message: NewMessage, unavailable: @Sendable (PushPlatform) -> String?, now: Timestamp) async throws -> Enqueued {
         try await pool.write { db in
             if let key = message.idempotencyKey,
                 let row = try Row.fetchOne(
@@ -127,7 +127,7 @@ extension PushStore {
     /// come, and ones being sent whose lease expired (their server died, or lost the database). Each claim counts as
     /// an attempt, so a delivery whose sends keep crashing a server still runs out of attempts.
     /// - Returns: the claimed deliveries, and the ids of claimed ones whose device no longer exists.
-    func claim(platform: PushPlatform, limit: Int, owner: String, leaseUntil: Timestamp, now: Timestamp = .now()) async throws -> (
+    func claim(platform: PushPlatform, limit: Int, owner: String, leaseUntil: Timestamp, now: Timestamp) async throws -> (
         deliveries: [Delivery], orphans: [String]
     ) {
         guard limit > 0 else { return ([], []) }
@@ -191,21 +191,25 @@ extension PushStore {
         /// Failed, and its device deactivated.
         case deactivated(String)
         case dead(String)
+
+        /// The delivery's new state, its error (nil keeps the last one) and its next attempt (nil keeps it).
+        var row: (state: DeliveryState, error: String?, nextAttempt: Int64?) {
+            switch self {
+            case .delivered: (.delivered, nil, nil)
+            case .retry(let at, let error): (.queued, error, at.microseconds)
+            case .failed(let error), .deactivated(let error): (.failed, error, nil)
+            case .dead(let error): (.dead, error, nil)
+            }
+        }
     }
 
     /// Records the end of an attempt, if `owner` still holds the delivery's lease (it did not expire into another
     /// server's hands meanwhile).
     /// - Returns: whether it was recorded.
     @discardableResult
-    func resolve(_ id: String, owner: String, _ resolution: Resolution, now: Timestamp = .now()) async throws -> Bool {
+    func resolve(_ id: String, owner: String, _ resolution: Resolution, now: Timestamp) async throws -> Bool {
         try await pool.write { db in
-            let (state, error, next): (DeliveryState, String?, Int64?) =
-                switch resolution {
-                case .delivered: (.delivered, nil, nil)
-                case .retry(let at, let error): (.queued, error, at.microseconds)
-                case .failed(let error), .deactivated(let error): (.failed, error, nil)
-                case .dead(let error): (.dead, error, nil)
-                }
+            let (state, error, next) = resolution.row
             try db.execute(
                 sql: """
                     UPDATE push_deliveries SET state = ?, last_error = COALESCE(?, last_error), next_attempt_at = COALESCE(?, next_attempt_at),

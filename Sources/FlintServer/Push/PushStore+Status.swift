@@ -71,7 +71,7 @@ extension PushStore {
 
     /// Puts dead deliveries (one, or all when `id` is nil) back in the queue with a fresh set of attempts.
     /// - Returns: how many were requeued.
-    func retryDead(id: String?, now: Timestamp = .now()) async throws -> Int {
+    func retryDead(id: String?, now: Timestamp) async throws -> Int {
         try await pool.write { db in
             try db.execute(
                 sql: """

@@ -8,7 +8,7 @@ import GRDB
 /// its next attempt, and the lease of the server sending it. Work is claimed with one conditional UPDATE, so several
 /// servers sharing one database (PostgreSQL later) never send the same delivery at once, and a server that dies
 /// mid-send leaves a lease that expires and lets another (or itself, restarted) send again.
-final class PushStore: Sendable {
+final class PushStore: PushStorage {
     let pool: DatabasePool
 
     init(pool: DatabasePool) throws {
@@ -96,7 +96,7 @@ final class PushStore: Sendable {
     /// Registers a device for `uid`, or updates (and reactivates) the device that has the same platform and token.
     /// A device that moves to another user (someone else signed in on it) loses its topic subscriptions.
     /// - Returns: the device and whether it is new.
-    func register(_ registration: Registration, uid: String, now: Timestamp = .now()) async throws -> (PushDevice, created: Bool) {
+    func register(_ registration: Registration, uid: String, now: Timestamp) async throws -> (PushDevice, created: Bool) {
         try await pool.write { db in
             let existing = try Row.fetchOne(
                 db, sql: "SELECT * FROM push_devices WHERE platform = ? AND token = ?",
@@ -149,7 +149,7 @@ final class PushStore: Sendable {
     }
 
     /// Removes a device and its subscriptions; its deliveries not yet sent fail with that reason.
-    func deleteDevice(id: String, now: Timestamp = .now()) async throws -> Bool {
+    func deleteDevice(id: String, now: Timestamp) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
                 sql: """

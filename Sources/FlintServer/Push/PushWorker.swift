@@ -14,7 +14,7 @@ import Synchronization
 /// At-least-once: a delivery is marked delivered only after the provider accepted it, so a server killed mid-send
 /// leaves it leased; when the lease runs out, it is claimed and sent again.
 struct PushWorker: Service {
-    let store: PushStore
+    let store: any PushStorage
     let configuration: PushConfiguration
     let vapidKey: P256.Signing.PrivateKey?
     let metrics: PushMetrics

@@ -13,23 +13,45 @@ final class LiveRules: Sendable {
         var release: RulesStore.Release
     }
 
-    let store: RulesStore
+    let store: any RulesStorage
     private let entries = Mutex<[RulesService: Entry]>([:])
+    /// The newest release id seen per service, compiled or not.
+    private let seen = Mutex<[RulesService: Int64]>([:])
     /// Deployments run one at a time, so the live ruleset is always the newest release.
     private let deployments = DeploymentLock()
 
     /// Loads the live release of each service; one that no longer compiles is left out (deny all) and logged.
-    init(store: RulesStore, logger: Logger) async throws {
+    init(store: any RulesStorage, logger: Logger) async throws {
         self.store = store
+        try await refresh(logger: logger)
+    }
+
+    /// Swaps in the live release of each service when it is newer than the one in force: a deployment made by another
+    /// server sharing the database. A newer release that does not compile leaves the service out (deny all), logged.
+    func refresh(logger: Logger) async throws {
         for release in try await store.live() {
+            guard seen.withLock({ seen in
+                guard release.id > seen[release.service, default: 0] else { return false }
+                seen[release.service] = release.id
+                return true
+            }) else { continue }
             do {
                 let ruleset = try Ruleset.compile(release.source)
-                entries.withLock { $0[release.service] = Entry(ruleset: ruleset, release: release) }
+                swap(Entry(ruleset: ruleset, release: release))
             } catch {
+                entries.withLock { if ($0[release.service]?.release.id ?? 0) < release.id { $0[release.service] = nil } }
                 logger.error(
                     "the live \(release.service.pathName) rules (release \(release.id)) do not compile; everything is denied to non-admins until a new deployment",
                     metadata: ["errors": "\(error.description)"])
             }
+        }
+    }
+
+    /// Puts `entry` in force unless a newer release already is (a refresh and a deployment may cross).
+    private func swap(_ entry: Entry) {
+        seen.withLock { $0[entry.release.service] = max($0[entry.release.service, default: 0], entry.release.id) }
+        entries.withLock { entries in
+            if (entries[entry.release.service]?.release.id ?? 0) < entry.release.id { entries[entry.release.service] = entry }
         }
     }
 
@@ -61,7 +83,7 @@ final class LiveRules: Sendable {
         let ruleset = try Self.compile(source, for: service)
         return try await deployments.run {
             let release = try await store.add(service, source: source, deployedBy: deployer, rollbackOf: rollbackOf)
-            entries.withLock { $0[service] = Entry(ruleset: ruleset, release: release) }
+            swap(Entry(ruleset: ruleset, release: release))
             return release
         }
     }

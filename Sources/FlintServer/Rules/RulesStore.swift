@@ -6,7 +6,7 @@ import GRDB
 
 /// Every ruleset ever deployed, per service, in the server's database. The newest release of a service is the live
 /// one; a rollback is a new release that repeats an older one's source, so the history only grows.
-final class RulesStore: Sendable {
+final class RulesStore: RulesStorage {
     /// One deployment.
     struct Release: Sendable, Equatable {
         var id: Int64
@@ -56,7 +56,7 @@ final class RulesStore: Sendable {
     }
 
     /// Records a new release, which becomes the live one.
-    func add(_ service: RulesService, source: String, deployedBy: String?, rollbackOf: Int64? = nil) async throws -> Release {
+    func add(_ service: RulesService, source: String, deployedBy: String?, rollbackOf: Int64?) async throws -> Release {
         let hash = SHA256.hash(data: Array(source.utf8)).map { String(format: "%02x", $0) }.joined()
         let time = Timestamp.now()
         return try await pool.write { db in
