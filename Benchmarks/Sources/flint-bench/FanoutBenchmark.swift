@@ -19,6 +19,8 @@ struct FanoutBenchmark: AsyncParsableCommand {
         abstract: "Realtime fan-out: S WebSocket subscribers on one collection's query, W HTTP writes/s into it.")
 
     @Option(help: "The server's base URL; loopback only.") var url = "http://127.0.0.1:8080"
+    @Option(help: "Where the writes go, when not to --url: another server on the same database (realtime across servers).")
+    var writeURL: String?
     @Option(help: "WebSocket subscribers, each with one query listener.") var subscribers = 1000
     @Option(help: "Writes per second (open loop: each write is due at start + i/W).") var writesPerSecond = 200
     @Option(help: "Seconds of writing.") var seconds = 10.0
@@ -50,9 +52,10 @@ struct FanoutBenchmark: AsyncParsableCommand {
     func run() async throws {
         lineBufferedOutput()
         let (host, port) = try loopbackTarget(url)
+        let (writeHost, writePort) = try loopbackTarget(writeURL ?? url)
         let limit = raiseOpenFileLimit()
         let totalWrites = Int((Double(writesPerSecond) * seconds).rounded())
-        print("flint-bench fanout: url=\(url) subscribers=\(subscribers) writes-per-second=\(writesPerSecond) seconds=\(seconds) writers=\(writers) collection=\(collection) documents=\(documents == 0 ? "new per write" : String(documents)) preload=\(preload) threads=\(threads)")
+        print("flint-bench fanout: url=\(url)\(writeURL.map { " write-url=\($0)" } ?? "") subscribers=\(subscribers) writes-per-second=\(writesPerSecond) seconds=\(seconds) writers=\(writers) collection=\(collection) documents=\(documents == 0 ? "new per write" : String(documents)) preload=\(preload) threads=\(threads)")
         print("machine: \(machineDescription()); open-file limit \(limit.soft); load generator and server share the machine")
         let query = #"{"collection":"\#(collection)"}"#
         print("each subscriber: {\"type\":\"listen\",\"targetId\":1,\"query\":\(query)}; writer: PUT /v1/documents/\(collection)/d<i> {\"t\":<send ns>,\"i\":<i>}")
@@ -101,9 +104,9 @@ struct FanoutBenchmark: AsyncParsableCommand {
         let startReading = (server: pid.flatMap { ProcessReading.read(pid: $0) }, bench: ProcessReading.cpuSeconds(pid: getpid()), machine: MachineCPU.read(), at: monotonicNanoseconds())
         let plan = WritePlan(
             start: NIODeadline.now() + .milliseconds(50), intervalNanoseconds: Int64(1e9 / Double(writesPerSecond)),
-            total: totalWrites, writers: writers, host: "\(host):\(port)", collection: collection, documents: documents)
+            total: totalWrites, writers: writers, host: "\(writeHost):\(writePort)", collection: collection, documents: documents)
         hub.windowStart.withLock { $0 = plan.start.uptimeNanoseconds }
-        let writeResults = try await runWriter(plan: plan, host: host, port: port, group: writerGroup)
+        let writeResults = try await runWriter(plan: plan, host: writeHost, port: writePort, group: writerGroup)
         let writesDone = monotonicNanoseconds()
         let committed = writeResults.flatMap(\.versions).sorted()
         let expected = committed.count * subscribers

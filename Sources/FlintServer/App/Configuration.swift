@@ -76,7 +76,7 @@ public struct Configuration: Sendable {
         ("FLINT_HOST", "--host", "address to listen on"),
         ("FLINT_PORT", "--port", "port to listen on (0: any free port)"),
         ("FLINT_DATA_DIR", "--data-dir", "folder for the database and files"),
-        ("FLINT_DATABASE_URL", "--database-url", "PostgreSQL server for the documents, postgres://user:password@host:port/database"),
+        ("FLINT_DATABASE_URL", "--database-url", "PostgreSQL database for documents, auth, rules, file metadata and push, postgres://user:password@host:port/database"),
         ("FLINT_LOG_LEVEL", "--log-level", "trace, debug, info, notice, warning, error or critical"),
         ("FLINT_MAX_BODY_SIZE", "--max-body-size", "largest request body in bytes"),
         ("FLINT_CHANGE_LOG_RETENTION", "--change-log-retention", "seconds the change log keeps commits for resuming"),
