@@ -18,6 +18,7 @@ struct QueryBenchmark: AsyncParsableCommand {
     @Option(help: "Distinct values of the `author` field.") var authors = 100
     @Option(help: "The collection to load and query.") var collection = "rooms/r1/messages"
     @Option(help: "Folder for the database; default a fresh temporary folder, removed afterwards.") var dataDir: String?
+    @Option(help: "A fresh PostgreSQL database to load and query instead of SQLite (postgres://…).") var databaseURL: String?
     @Flag(help: "Keep the database folder afterwards.") var keep = false
 
     func validate() throws {
@@ -42,10 +43,23 @@ struct QueryBenchmark: AsyncParsableCommand {
         }
         var logger = Logger(label: "flint-bench")
         logger.logLevel = .warning
-        let store = try SQLiteDocumentStore(path: databasePath, logger: logger)
         print("flint-bench query: documents=\(documents) iterations=\(iterations) warmup=\(warmup) batch=\(batch) authors=\(authors)")
-        print("collection=\(collection) database=\(databasePath)")
+        if let databaseURL {
+            let database = try await PostgresDatabase.connect(try PostgresURL(parsing: databaseURL), logger: logger)
+            print("collection=\(collection) database=\(try PostgresURL(parsing: databaseURL))")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await database.run() }
+                defer { group.cancelAll() }
+                try await measure(try await PostgresDocumentStore(database: database, logger: logger))
+            }
+        } else {
+            print("collection=\(collection) database=\(databasePath)")
+            try await measure(try SQLiteDocumentStore(path: databasePath, logger: logger))
+        }
+    }
 
+    /// Runs the store's writer while loading and timing.
+    private func measure(_ store: some RunnableStore) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }
             defer { group.cancelAll() }
@@ -56,7 +70,7 @@ struct QueryBenchmark: AsyncParsableCommand {
 
     /// Loads the documents, one commit of `batch` writes after another, and reports the rate.
     /// - Returns: how many documents each author has.
-    private func load(_ store: SQLiteDocumentStore) async throws -> [Int] {
+    private func load(_ store: some DocumentStore) async throws -> [Int] {
         var perAuthor = [Int](repeating: 0, count: authors)
         var random = SplitMix64(seed: 42)
         let base: Int64 = 1_767_225_600_000_000  // 2026-01-01T00:00:00Z in microseconds
@@ -103,11 +117,11 @@ struct QueryBenchmark: AsyncParsableCommand {
     }
 
     /// Times the query, cycling through the authors, and checks every answer.
-    private func time(_ store: SQLiteDocumentStore, perAuthor: [Int]) async throws {
+    private func time(_ store: some RunnableStore, perAuthor: [Int]) async throws {
         let queries = try (0..<authors).map { try query(author: $0) }
         print("")
         print("query: \(collection) where author == \"author-X\" orderBy sent desc limit 20 (X cycles over \(authors) values)")
-        print("EXPLAIN QUERY PLAN:")
+        print("the database's plan:")
         for line in try await store.explain(queries[0]) { print("  \(line)") }
 
         for i in 0..<warmup { _ = try await store.query(queries[i % authors]) }
@@ -144,3 +158,13 @@ struct QueryBenchmark: AsyncParsableCommand {
         }
     }
 }
+
+/// A document store whose writer runs in `run()`: both of Flint's.
+protocol RunnableStore: DocumentStore {
+    func run() async throws
+    /// The database's plan for a query, one line per step.
+    func explain(_ query: Query) async throws -> [String]
+}
+
+extension SQLiteDocumentStore: RunnableStore {}
+extension PostgresDocumentStore: RunnableStore {}

@@ -12,7 +12,7 @@ extension PostgresDocumentStore {
     }
 
     /// PostgreSQL's `EXPLAIN` of the SQL that `query` runs, one line per step.
-    func explain(_ query: Query) async throws -> [String] {
+    public func explain(_ query: Query) async throws -> [String] {
         let plan = QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres)
         return try await reading(snapshot: true) { connection in
             let (sql, arguments) = try await plan.chosen(connection, logger: self.logger)
@@ -41,21 +41,37 @@ extension QueryPlan {
         return (sql, arguments)
     }
 
+    /// Runs the plan. With a limit, the SQL gets a `LIMIT` too, so that PostgreSQL plans for the first rows (an
+    /// ordered index scan) instead of reading and sorting the whole range: first twice the query's limit (at
+    /// least 8 rows), and when that many rows were not enough (candidates the exact check refused), again with eight
+    /// times more, until the answer is complete or the range is exhausted.
     func run(_ connection: PostgresConnection, logger: Logger) async throws -> [Document] {
         let (sql, arguments) = try await chosen(connection, logger: logger)
-        let rows = try await connection.query(Self.postgres(sql, arguments), logger: logger)
-        var collector = Collector(self)
-        for try await row in rows {
-            let cells = row.makeRandomAccess()
-            let key = drivenByValue ? Array(try cells[5].decode(ByteBuffer.self).readableBytesView) : nil
-            let taken = try collector.add(key: key) {
-                try PostgresDocumentStore.document(
-                    path: try cells[0].decode(String.self), data: try cells[1].decode(ByteBuffer.self), createTime: try cells[2].decode(Int64.self),
-                    updateTime: try cells[3].decode(Int64.self), version: try cells[4].decode(Int64.self))
+        var rowLimit = scanLimit.map { max(8, $0 * 2) }
+        while true {
+            let limited = rowLimit.map { "\(sql) LIMIT \($0)" } ?? sql
+            let rows = try await connection.query(Self.postgres(limited, arguments), logger: logger)
+            var collector = Collector(self)
+            var read = 0
+            var stopped = false
+            for try await row in rows {
+                read += 1
+                let cells = row.makeRandomAccess()
+                let key = drivenByValue ? Array(try cells[5].decode(ByteBuffer.self).readableBytesView) : nil
+                let taken = try collector.add(key: key) {
+                    try PostgresDocumentStore.document(
+                        path: try cells[0].decode(String.self), data: try cells[1].decode(ByteBuffer.self), createTime: try cells[2].decode(Int64.self),
+                        updateTime: try cells[3].decode(Int64.self), version: try cells[4].decode(Int64.self))
+                }
+                if !taken {
+                    stopped = true
+                    break
+                }
             }
-            guard taken else { break }
+            // Complete when the collector has what it needs, or when the database ran out of rows before the limit.
+            guard let limit = rowLimit, !stopped, read >= limit else { return collector.finish() }
+            rowLimit = limit > Int.max / 8 ? nil : limit * 8
         }
-        return collector.finish()
     }
 
     /// The plan's SQL with PostgreSQL's numbered placeholders (`$1`, `$2`, …) and its arguments bound to them.
