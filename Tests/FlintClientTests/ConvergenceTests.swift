@@ -63,7 +63,8 @@ extension ClientIntegrationTests {
                         let document = client.app.document("conv/\(Self.scratch[Int(rng.next() % UInt64(Self.scratch.count))])")
                         try await client.app.batch().deleteDocument(document).commit(waitForServer: false)
                     default:
-                        // Let the queues drain a little, so that online and offline writes interleave.
+                        // A pause of 0–19 ms (from the seed) lets some queued writes go out between steps, so that online and
+                        // offline writes interleave. It only varies the interleaving: the property must hold for any pause.
                         try await Task.sleep(for: .milliseconds(Int(rng.next() % 20)))
                     }
                 }

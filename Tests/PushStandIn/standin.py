@@ -249,9 +249,13 @@ async def app(scope, receive, send):
 
     script = scripted(path)
     if script and script.get("hold"):
+        # A provider that never answers: the push worker's own request timeout and lease must end the attempt. The
+        # hour only has to outlast any test; the stand-in process is killed when its test ends.
         await asyncio.sleep(3600)
         return
     if script and script.get("delay"):
+        # A slow provider, so that a test can see sends in flight at once; a test scripts the delay and never
+        # measures it.
         await asyncio.sleep(script["delay"])
         if "status" not in script:
             return await respond(send, *default)

@@ -15,6 +15,8 @@ final class TCPProxy: Sendable {
         var isCut = false
         var holding = false
         var halfClosing = false
+        /// Connections left half-closed (no pumps own them): closed by `restore()` and `close()`.
+        var halfClosed: [Int32] = []
         var sockets: [Int32] = []
         var accepted = 0
         var refused = 0
@@ -69,6 +71,8 @@ final class TCPProxy: Sendable {
             $0.isCut = false
             $0.holding = false
             $0.halfClosing = false
+            for fd in $0.halfClosed { Glibc.close(fd) }
+            $0.halfClosed = []
         }
     }
 
@@ -80,7 +84,11 @@ final class TCPProxy: Sendable {
     func holdReplies() { state.withLock { $0.holding = true } }
 
     func close() {
-        state.withLock { $0.closed = true }
+        state.withLock {
+            $0.closed = true
+            for fd in $0.halfClosed { Glibc.close(fd) }
+            $0.halfClosed = []
+        }
         cut()
         shutdown(listener, Int32(SHUT_RDWR))
         Glibc.close(listener)
@@ -107,7 +115,7 @@ final class TCPProxy: Sendable {
                 shutdown(client, Int32(SHUT_WR))
                 state.withLock {
                     $0.refused += 1
-                    $0.sockets.append(client)
+                    $0.halfClosed.append(client)
                 }
                 continue
             }
