@@ -103,6 +103,13 @@ extension ClientIntegrationTests {
                     } catch let error as FlintError {
                         #expect(error.code == .invalidArgument)
                     }
+                    do {
+                        try await app.push.subscribe(device.id, toTopic: "")
+                        Issue.record("an empty topic name was accepted")
+                    } catch let error as FlintError {
+                        #expect(error.code == .invalidArgument)
+                        #expect(error.message.contains("1 to 900"))
+                    }
                     // `%` is allowed in a topic (FCM's rule) and reaches the server as itself.
                     try await app.push.subscribe(device.id, toTopic: "50%off")
                     #expect(try await app.push.device(device.id).topics == ["50%off"])

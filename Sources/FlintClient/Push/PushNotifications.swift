@@ -109,11 +109,13 @@ public struct PushNotifications: Sendable {
 
     /// Subscribes a device to a topic (1 to 900 of `A-Z a-z 0-9 - _ . ~ %`).
     public func subscribe(_ deviceID: String, toTopic topic: String) async throws {
+        try Self.checkTopic(topic)
         _ = try await rest.json(.PUT, Self.devicePath(deviceID) + "/topics/" + RESTClient.encode([topic]), token: try await auth.accessToken())
     }
 
     /// Unsubscribes a device from a topic.
     public func unsubscribe(_ deviceID: String, fromTopic topic: String) async throws {
+        try Self.checkTopic(topic)
         _ = try await rest.json(.DELETE, Self.devicePath(deviceID) + "/topics/" + RESTClient.encode([topic]), token: try await auth.accessToken())
     }
 
@@ -121,6 +123,11 @@ public struct PushNotifications: Sendable {
     /// - Throws: `notFound` when the server has no Web Push configured.
     public func vapidPublicKey() async throws -> String {
         try JSONObject(try await rest.json(.GET, "/v1/push/webpush/vapid-key"), context: "answer").string("publicKey")
+    }
+
+    /// An empty name would make a URL of another route; the server checks everything else about a topic.
+    static func checkTopic(_ topic: String) throws(FlintError) {
+        if topic.isEmpty { throw FlintError(.invalidArgument, "a topic name must be 1 to 900 characters of A-Z a-z 0-9 - _ . ~ %") }
     }
 
     static func devicePath(_ id: String) -> String { "/v1/push/devices/" + RESTClient.encode([id]) }
