@@ -166,6 +166,35 @@ private func running<T: Sendable>(_ writer: some Service, _ body: @Sendable () a
         }
     }
 
+    /// PostgreSQL plans a name-set subquery as a join and sorts the whole range; the names are bound as an array
+    /// instead, so the order comes from the index and the scan stops at the limit.
+    @Test(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.unavailableReason)))
+    func onPostgreSQLAnEqualityAndOrderByQueryScansTheIndexInOrderWithTheNamesAsAFilter() async throws {
+        try await withPostgresStore { store in
+            var writes: [Write] = []
+            for i in 0..<3000 {
+                writes.append(try set("rooms/r1/messages/m\(i)", ["author": .string("author-\(i % 50)"), "sent": .integer(Int64(i))]))
+                if writes.count == 500 {
+                    _ = try await store.commit(try Commit(writes: writes))
+                    writes = []
+                }
+            }
+            // With statistics, as a running database has them: the planner's choice is the point of the test.
+            try await store.database.client.query("ANALYZE")
+            let query = try Query(json: JSON(parsing: #"""
+                {"collection": "rooms/r1/messages", "where": {"field": "author", "op": "==", "value": "author-7"},
+                 "orderBy": [{"field": "sent", "direction": "desc"}], "limit": 5}
+                """#))
+            let plan = try await store.explain(query).joined(separator: "\n")
+            #expect(plan.contains("Index Only Scan Backward using field_index_pkey on field_index i"), "\(plan)")
+            #expect(plan.contains("Filter: (name = ANY ("), "\(plan)")
+            #expect(!plan.contains("Sort"), "the order must come from the index: \(plan)")
+            #expect(!plan.contains("Seq Scan"), "\(plan)")
+            let documents = try await store.query(query)
+            #expect(documents.map(\.path.description) == (0..<5).map { "rooms/r1/messages/m\(2957 - $0 * 50)" })
+        }
+    }
+
     @Test func withACommonValueTheEqualityIsProbedPerCandidate() async throws {
         try await withStore(selectiveThreshold: 0) { store in
             let query = try Query(json: JSON(parsing: #"""

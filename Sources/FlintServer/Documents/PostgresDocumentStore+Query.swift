@@ -7,19 +7,18 @@ import PostgresNIO
 extension PostgresDocumentStore {
     public func query(_ query: Query) async throws -> [Document] {
         let plan = QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres)
-        // The name-set variant counts first and then reads: both in one snapshot.
+        // The name-set variant reads the names first and then the documents: both in one snapshot.
         return try await reading(snapshot: plan.selective != nil) { connection in try await plan.run(connection, logger: self.logger) }
     }
 
-    /// PostgreSQL's `EXPLAIN` of the SQL that `query` runs, one line per step.
+    /// PostgreSQL's `EXPLAIN` of the SQL that `query` runs first, one line per step.
     public func explain(_ query: Query) async throws -> [String] {
         let plan = QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres)
         return try await reading(snapshot: true) { connection in
             let (sql, arguments) = try await plan.chosen(connection, logger: self.logger)
             var lines: [String] = []
-            for try await line in try await connection.query(QueryPlan.postgres("EXPLAIN " + sql, arguments), logger: self.logger)
-                .decode(String.self)
-            {
+            let explained = QueryPlan.postgres("EXPLAIN " + plan.limited(sql, rows: plan.firstRowLimit), arguments)
+            for try await line in try await connection.query(explained, logger: self.logger).decode(String.self) {
                 lines.append(line)
             }
             return lines
@@ -29,28 +28,38 @@ extension PostgresDocumentStore {
 
 /// Running a plan on PostgreSQL.
 extension QueryPlan {
-    /// The SQL to run now: the name-set variant when few documents have the equality's value.
+    /// The SQL to run now: the name-set variant, with the names bound, when few documents have the equality's value.
     func chosen(_ connection: PostgresConnection, logger: Logger) async throws -> (sql: String, arguments: [SQLArgument]) {
         if let selective {
-            for try await count in try await connection.query(Self.postgres(selective.countSQL, selective.countArguments), logger: logger)
-                .decode(Int64.self) where prefersSelective(count: Int(count))
+            // One row with one array: far cheaper to receive than a row per name.
+            let namesSQL = "SELECT COALESCE(array_agg(m.name), '{}') FROM (\(selective.namesSQL)) m"
+            var names: [[UInt8]] = []
+            for try await array in try await connection.query(Self.postgres(namesSQL, selective.namesArguments), logger: logger)
+                .decode([ByteBuffer].self)
             {
-                return (selective.sql, selective.arguments)
+                names = array.map { Array($0.readableBytesView) }
             }
+            if prefersSelective(count: names.count) { return (selective.sql, selective.arguments(names: names)) }
         }
         return (sql, arguments)
     }
 
+    /// How many rows the first read asks for: one more than the query's limit (the row after the last shows that no
+    /// equal key follows), at least 8 (nil: no limit). Rows are read in order until the limit, so each one costs.
+    var firstRowLimit: Int? { scanLimit.map { max(8, $0 + 1) } }
+
+    /// `sql` with a `LIMIT` of `rows`, when there is one.
+    func limited(_ sql: String, rows: Int?) -> String { rows.map { "\(sql) LIMIT \($0)" } ?? sql }
+
     /// Runs the plan. With a limit, the SQL gets a `LIMIT` too, so that PostgreSQL plans for the first rows (an
-    /// ordered index scan) instead of reading and sorting the whole range: first twice the query's limit (at
-    /// least 8 rows), and when that many rows were not enough (candidates the exact check refused), again with eight
-    /// times more, until the answer is complete or the range is exhausted.
+    /// ordered index scan) instead of reading and sorting the whole range: first `firstRowLimit`, and when that many
+    /// rows were not enough (candidates the exact check refused), again with eight times more, until the answer is
+    /// complete or the range is exhausted.
     func run(_ connection: PostgresConnection, logger: Logger) async throws -> [Document] {
         let (sql, arguments) = try await chosen(connection, logger: logger)
-        var rowLimit = scanLimit.map { max(8, $0 * 2) }
+        var rowLimit = firstRowLimit
         while true {
-            let limited = rowLimit.map { "\(sql) LIMIT \($0)" } ?? sql
-            let rows = try await connection.query(Self.postgres(limited, arguments), logger: logger)
+            let rows = try await connection.query(Self.postgres(limited(sql, rows: rowLimit), arguments), logger: logger)
             var collector = Collector(self)
             var read = 0
             var stopped = false
@@ -92,6 +101,7 @@ extension QueryPlan {
             case .text(let value): bindings.append(value)
             case .bytes(let value): bindings.append(ByteBuffer(bytes: value))
             case .integer(let value): bindings.append(Int64(value))
+            case .byteArrays(let values): bindings.append(values.map { ByteBuffer(bytes: $0) })
             }
         }
         return PostgresQuery(unsafeSQL: text, binds: bindings)

@@ -5,6 +5,8 @@ enum SQLArgument: Sendable, Equatable {
     case text(String)
     case bytes([UInt8])
     case integer(Int)
+    /// A list of byte strings, bound as one array (PostgreSQL's `bytea[]`); only PostgreSQL plans use it.
+    case byteArrays([[UInt8]])
 }
 
 /// How one query is read from either store's tables (the same schema in SQLite and PostgreSQL): the driving index
@@ -21,10 +23,9 @@ struct QueryPlan {
     var drivenByValue = false
     /// Whether one document may come more than once (`in` / `array-contains-any` over array elements).
     var mayRepeat = false
-    /// For a value scan with an equality filter: the same scan with that filter as a set of names built once
-    /// (`i.name IN (…)`), which beats probing each candidate when few documents have the value; and the bounded count
-    /// that decides between the two.
-    var selective: (sql: String, arguments: [SQLArgument], countSQL: String, countArguments: [SQLArgument])? = nil
+    /// For a value scan with an equality filter: the same scan with that filter as a set of names built once, which
+    /// beats probing each candidate when few documents have the value.
+    var selective: Selective? = nil
     /// Below this many documents with the equality's value, the name set is built.
     let selectiveThreshold: Int
 
@@ -34,6 +35,30 @@ struct QueryPlan {
     }
 
     let dialect: Dialect
+
+    /// A value scan restricted to the names of the documents with an equality filter's value. SQLite builds the set
+    /// from a subquery (`i.name IN (…)`). PostgreSQL plans such a subquery as a join and sorts the whole range, so
+    /// there the names are read first (`namesSQL`) and bound as one array (`i.name = ANY(…)`, at the argument
+    /// `.byteArrays([])`): a hashed filter on the ordered index scan, which stops at the limit.
+    struct Selective {
+        var sql: String
+        var arguments: [SQLArgument]
+        /// The names with the equality's value, at most `selectiveThreshold` of them: counted (SQLite) or read
+        /// (PostgreSQL) to decide between the two plans.
+        var namesSQL: String
+        var namesArguments: [SQLArgument]
+
+        /// SQLite's bounded count of `namesSQL`.
+        var countSQL: String { "SELECT COUNT(*) FROM (\(namesSQL)) m" }
+
+        /// The arguments with the names read by `namesSQL` in place of the placeholder array (PostgreSQL).
+        func arguments(names: [[UInt8]]) -> [SQLArgument] {
+            arguments.map { argument in
+                guard case .byteArrays = argument else { return argument }
+                return .byteArrays(names)
+            }
+        }
+    }
 
     init(_ query: Query, selectiveThreshold: Int = 4096, dialect: Dialect = .sqlite) {
         self.query = query
@@ -165,13 +190,19 @@ struct QueryPlan {
         let key = IndexKey.encode(equality.value)
         let matching = "SELECT e.name FROM field_index e WHERE e.\(scopeColumn) = ? AND e.field = ? AND e.value = ?"
         var selectiveArguments = prefixArguments
-        selectiveArguments += [.text(scopeValue), .text(equality.field.description), .bytes(key)]
-        var selectiveWhere = prefix + " AND i.name IN (\(matching))"
+        var selectiveWhere = prefix
+        switch dialect {
+        case .sqlite:
+            selectiveArguments += [.text(scopeValue), .text(equality.field.description), .bytes(key)]
+            selectiveWhere += " AND i.name IN (\(matching))"
+        case .postgres:
+            selectiveArguments.append(.byteArrays([]))
+            selectiveWhere += " AND i.name = ANY(?)"
+        }
         selectiveWhere += equalityProbes(except: first.field, skipping: equality, arguments: &selectiveArguments)
-        selective = (
-            "\(select) WHERE \(selectiveWhere) \(order)", selectiveArguments,
-            "SELECT COUNT(*) FROM (\(matching) LIMIT \(selectiveThreshold)) m", [.text(scopeValue), .text(equality.field.description), .bytes(key)]
-        )
+        selective = Selective(
+            sql: "\(select) WHERE \(selectiveWhere) \(order)", arguments: selectiveArguments,
+            namesSQL: "\(matching) LIMIT \(selectiveThreshold)", namesArguments: [.text(scopeValue), .text(equality.field.description), .bytes(key)])
     }
 
     /// Ordered by name: drive by an equality-like filter's index entries in name order, or by the documents themselves.
@@ -212,8 +243,8 @@ struct QueryPlan {
         arguments = args
     }
 
-    /// Whether the name-set variant should run, given how many documents have the equality's value (counted with
-    /// `selective.countSQL`, at most `selectiveThreshold`).
+    /// Whether the name-set variant should run, given how many documents have the equality's value (read with
+    /// `selective.namesSQL`, at most `selectiveThreshold`).
     func prefersSelective(count: Int) -> Bool { count < selectiveThreshold }
 
     /// Takes candidates in scan order, keeps the ones the query matches, orders rows with equal index keys exactly,

@@ -25,7 +25,7 @@ extension SQLiteDocumentStore {
 extension QueryPlan {
     /// The SQL to run now: the name-set variant when few documents have the equality's value.
     func chosen(_ db: Database) throws -> (sql: String, arguments: StatementArguments) {
-        if let selective, let count = try Int.fetchOne(db, sql: selective.countSQL, arguments: Self.sqlite(selective.countArguments)),
+        if let selective, let count = try Int.fetchOne(db, sql: selective.countSQL, arguments: Self.sqlite(selective.namesArguments)),
             prefersSelective(count: count)
         {
             return (selective.sql, Self.sqlite(selective.arguments))
@@ -51,6 +51,7 @@ extension QueryPlan {
                 case .text(let text): text
                 case .bytes(let bytes): Data(bytes)
                 case .integer(let integer): integer
+                case .byteArrays: preconditionFailure("SQLite plans bind no arrays")
                 }
             })
     }
