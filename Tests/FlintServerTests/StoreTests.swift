@@ -7,36 +7,47 @@ import Testing
 
 /// Runs `body` with a fresh SQLite store whose writer is running.
 func withStore<T: Sendable>(
-    selectiveThreshold: Int = 4096, _ body: @Sendable (SQLiteDocumentStore) async throws -> T
+    thresholds: QueryPlan.Thresholds = QueryPlan.Thresholds(), _ body: @Sendable (SQLiteDocumentStore) async throws -> T
 ) async throws -> T {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let store = try SQLiteDocumentStore(
-        path: directory.path + "/flint.sqlite", logger: Logger(label: "test"), selectiveThreshold: selectiveThreshold)
+        path: directory.path + "/flint.sqlite", logger: Logger(label: "test"), thresholds: thresholds)
     return try await running(store) { try await body(store) }
 }
 
 /// Runs `body` with a fresh store of `kind` (on PostgreSQL, in a database of its own) whose writer is running.
 func withStore<T: Sendable>(
-    _ kind: StoreKind, selectiveThreshold: Int = 4096, _ body: @Sendable (any DocumentStore) async throws -> T
+    _ kind: StoreKind, thresholds: QueryPlan.Thresholds = QueryPlan.Thresholds(), _ body: @Sendable (any DocumentStore) async throws -> T
 ) async throws -> T {
     switch kind {
     case .sqlite:
-        return try await withStore(selectiveThreshold: selectiveThreshold) { try await body($0) }
+        return try await withStore(thresholds: thresholds) { try await body($0) }
     case .postgres:
-        return try await withPostgresStore(selectiveThreshold: selectiveThreshold) { try await body($0) }
+        return try await withPostgresStore(thresholds: thresholds) { try await body($0) }
     }
 }
 
 /// Runs `body` with a fresh PostgreSQL store in a database of its own, its writer running.
 func withPostgresStore<T: Sendable>(
-    selectiveThreshold: Int = 4096, _ body: @Sendable (PostgresDocumentStore) async throws -> T
+    thresholds: QueryPlan.Thresholds = QueryPlan.Thresholds(), _ body: @Sendable (PostgresDocumentStore) async throws -> T
 ) async throws -> T {
     try await TestPostgres.withDatabase { url in
         let database = try await PostgresDatabase.connect(url, logger: Logger(label: "test"))
         defer { database.close() }
-        let store = try await PostgresDocumentStore(database: database, logger: Logger(label: "test"), selectiveThreshold: selectiveThreshold)
+        let store = try await PostgresDocumentStore(database: database, logger: Logger(label: "test"), thresholds: thresholds)
         return try await running(store) { try await body(store) }
+    }
+}
+
+extension QueryPlan.Thresholds {
+    /// Thresholds under which every value scan with an equality filter reads with `strategy`, whatever the count.
+    init(forcing strategy: QueryPlan.Strategy) {
+        switch strategy {
+        case .probe: self.init(selective: 0, gather: 0)
+        case .ordered: self.init(selective: .max, gather: 0)
+        case .gather: self.init(selective: .max, gather: .max)
+        }
     }
 }
 
@@ -141,13 +152,13 @@ private func running<T: Sendable>(_ writer: some Service, _ body: @Sendable () a
     }
 
     @Test func equalityAndOrderByQueriesUseTheFieldIndexNotAScan() async throws {
-        try await withStore { store in
+        try await withStore(thresholds: QueryPlan.Thresholds(forcing: .ordered)) { store in
             let query = try Query(json: JSON(parsing: #"""
                 {"collection": "rooms/r1/messages", "where": {"field": "author", "op": "==", "value": "alice"},
                  "orderBy": [{"field": "sent", "direction": "desc"}], "limit": 20}
                 """#))
-            // Few documents have the value (here, none): driven by the index of the ordered field, the equality's
-            // documents gathered once from its own index range.
+            // Few documents have the value (here, none; the store is told to treat that as more than a few): driven by
+            // the index of the ordered field, the equality's documents' names gathered once from its own index range.
             let plan = try await store.explain(query)
             #expect(plan.first == "SEARCH i USING PRIMARY KEY (scope=? AND field=?)", "\(plan)")
             #expect(plan.contains("SEARCH e USING PRIMARY KEY (scope=? AND field=? AND value=?)"), "\(plan)")
@@ -170,7 +181,7 @@ private func running<T: Sendable>(_ writer: some Service, _ body: @Sendable () a
     /// instead, so the order comes from the index and the scan stops at the limit.
     @Test(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.unavailableReason)))
     func onPostgreSQLAnEqualityAndOrderByQueryScansTheIndexInOrderWithTheNamesAsAFilter() async throws {
-        try await withPostgresStore { store in
+        try await withPostgresStore(thresholds: QueryPlan.Thresholds(forcing: .ordered)) { store in
             var writes: [Write] = []
             for i in 0..<3000 {
                 writes.append(try set("rooms/r1/messages/m\(i)", ["author": .string("author-\(i % 50)"), "sent": .integer(Int64(i))]))
@@ -195,8 +206,28 @@ private func running<T: Sendable>(_ writer: some Service, _ body: @Sendable () a
         }
     }
 
+    @Test func withVeryFewDocumentsWithTheValueTheyAreReadByNameAndOrderedInMemory() async throws {
+        try await withStore { store in
+            var writes: [Write] = []
+            for i in 0..<300 {
+                writes.append(try set("rooms/r1/messages/m\(i)", ["author": .string(i % 100 == 0 ? "alice" : "bob"), "sent": .integer(Int64(i))]))
+            }
+            _ = try await store.commit(try Commit(writes: writes))
+            let query = try Query(json: JSON(parsing: #"""
+                {"collection": "rooms/r1/messages", "where": {"field": "author", "op": "==", "value": "alice"},
+                 "orderBy": [{"field": "sent", "direction": "desc"}], "limit": 2}
+                """#))
+            // Three documents: the ordered scan would read the whole `sent` range to find them.
+            let plan = try await store.explain(query)
+            #expect(plan.first == "SEARCH d USING PRIMARY KEY (name=?)", "\(plan)")
+            #expect(plan.contains("SEARCH e USING PRIMARY KEY (scope=? AND field=? AND value=?)"), "\(plan)")
+            #expect(!plan.contains { $0.contains("field=?)") && $0.hasPrefix("SEARCH i") }, "\(plan)")
+            #expect(try await store.query(query).map(\.path.description) == ["rooms/r1/messages/m200", "rooms/r1/messages/m100"])
+        }
+    }
+
     @Test func withACommonValueTheEqualityIsProbedPerCandidate() async throws {
-        try await withStore(selectiveThreshold: 0) { store in
+        try await withStore(thresholds: QueryPlan.Thresholds(forcing: .probe)) { store in
             let query = try Query(json: JSON(parsing: #"""
                 {"collection": "rooms/r1/messages", "where": {"field": "author", "op": "==", "value": "alice"},
                  "orderBy": [{"field": "sent", "direction": "desc"}], "limit": 20}
@@ -209,10 +240,10 @@ private func running<T: Sendable>(_ writer: some Service, _ body: @Sendable () a
     }
 
     /// Random documents and random queries: the index-backed store must return exactly what a brute-force
-    /// filter-and-sort of all documents returns, with either plan for equality filters.
-    @Test(arguments: StoreKind.available, [4096, 0])
-    func queryResultsEqualABruteForceEvaluation(kind: StoreKind, selectiveThreshold: Int) async throws {
-        try await withStore(kind, selectiveThreshold: selectiveThreshold) { store in
+    /// filter-and-sort of all documents returns, with every strategy for equality filters.
+    @Test(arguments: StoreKind.available, [QueryPlan.Strategy.probe, .ordered, .gather])
+    func queryResultsEqualABruteForceEvaluation(kind: StoreKind, strategy: QueryPlan.Strategy) async throws {
+        try await withStore(kind, thresholds: QueryPlan.Thresholds(forcing: strategy)) { store in
             var random = SplitMix64(seed: 20261126)
             let values: [Value] = [
                 .null, false, true, 0, 1, 2, -3, 2.5, .double(.nan), 1.0, "a", "b", "B", "ab", "é", .bytes([0]),

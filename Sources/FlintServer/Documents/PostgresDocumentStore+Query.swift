@@ -6,18 +6,18 @@ import PostgresNIO
 /// and ordered exactly by the query's own semantics (`Query.matches`, `Query.compare`).
 extension PostgresDocumentStore {
     public func query(_ query: Query) async throws -> [Document] {
-        let plan = QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres)
+        let plan = QueryPlan(query, thresholds: thresholds, dialect: .postgres)
         // The name-set variant reads the names first and then the documents: both in one snapshot.
         return try await reading(snapshot: plan.selective != nil) { connection in try await plan.run(connection, logger: self.logger) }
     }
 
     /// PostgreSQL's `EXPLAIN` of the SQL that `query` runs first, one line per step.
     public func explain(_ query: Query) async throws -> [String] {
-        let plan = QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres)
+        let plan = QueryPlan(query, thresholds: thresholds, dialect: .postgres)
         return try await reading(snapshot: true) { connection in
-            let (sql, arguments) = try await plan.chosen(connection, logger: self.logger)
+            let (sql, arguments, gathers) = try await plan.chosen(connection, logger: self.logger)
             var lines: [String] = []
-            let explained = QueryPlan.postgres("EXPLAIN " + plan.limited(sql, rows: plan.firstRowLimit), arguments)
+            let explained = QueryPlan.postgres("EXPLAIN " + plan.limited(sql, rows: gathers ? nil : plan.firstRowLimit), arguments)
             for try await line in try await connection.query(explained, logger: self.logger).decode(String.self) {
                 lines.append(line)
             }
@@ -28,8 +28,9 @@ extension PostgresDocumentStore {
 
 /// Running a plan on PostgreSQL.
 extension QueryPlan {
-    /// The SQL to run now: the name-set variant, with the names bound, when few documents have the equality's value.
-    func chosen(_ connection: PostgresConnection, logger: Logger) async throws -> (sql: String, arguments: [SQLArgument]) {
+    /// The SQL to run now, with the names bound when the strategy uses them, and whether it gathers (reads the few
+    /// documents with the equality's value in no order).
+    func chosen(_ connection: PostgresConnection, logger: Logger) async throws -> (sql: String, arguments: [SQLArgument], gathers: Bool) {
         if let selective {
             // One row with one array: far cheaper to receive than a row per name.
             let namesSQL = "SELECT COALESCE(array_agg(m.name), '{}') FROM (\(selective.namesSQL)) m"
@@ -39,9 +40,13 @@ extension QueryPlan {
             {
                 names = array.map { Array($0.readableBytesView) }
             }
-            if prefersSelective(count: names.count) { return (selective.sql, selective.arguments(names: names)) }
+            switch strategy(count: names.count) {
+            case .gather: return (selective.gatherSQL, Selective.binding(names, in: selective.gatherArguments), true)
+            case .ordered: return (selective.sql, Selective.binding(names, in: selective.arguments), false)
+            case .probe: break
+            }
         }
-        return (sql, arguments)
+        return (sql, arguments, false)
     }
 
     /// How many rows the first read asks for: one more than the query's limit (the row after the last shows that no
@@ -56,7 +61,14 @@ extension QueryPlan {
     /// rows were not enough (candidates the exact check refused), again with eight times more, until the answer is
     /// complete or the range is exhausted.
     func run(_ connection: PostgresConnection, logger: Logger) async throws -> [Document] {
-        let (sql, arguments) = try await chosen(connection, logger: logger)
+        let (sql, arguments, gathers) = try await chosen(connection, logger: logger)
+        if gathers {
+            var documents: [Document] = []
+            for try await row in try await connection.query(Self.postgres(sql, arguments), logger: logger) {
+                documents.append(try PostgresDocumentStore.document(row.makeRandomAccess()))
+            }
+            return query.evaluate(over: documents)
+        }
         var rowLimit = firstRowLimit
         while true {
             let rows = try await connection.query(Self.postgres(limited(sql, rows: rowLimit), arguments), logger: logger)
@@ -67,11 +79,7 @@ extension QueryPlan {
                 read += 1
                 let cells = row.makeRandomAccess()
                 let key = drivenByValue ? Array(try cells[5].decode(ByteBuffer.self).readableBytesView) : nil
-                let taken = try collector.add(key: key) {
-                    try PostgresDocumentStore.document(
-                        path: try cells[0].decode(String.self), data: try cells[1].decode(ByteBuffer.self), createTime: try cells[2].decode(Int64.self),
-                        updateTime: try cells[3].decode(Int64.self), version: try cells[4].decode(Int64.self))
-                }
+                let taken = try collector.add(key: key) { try PostgresDocumentStore.document(cells) }
                 if !taken {
                     stopped = true
                     break
@@ -105,5 +113,14 @@ extension QueryPlan {
             }
         }
         return PostgresQuery(unsafeSQL: text, binds: bindings)
+    }
+}
+
+extension PostgresDocumentStore {
+    /// The document in a row whose first cells are `SQLiteDocumentStore.documentColumns` (the same on both stores).
+    static func document(_ cells: PostgresRandomAccessRow) throws -> Document {
+        try document(
+            path: try cells[0].decode(String.self), data: try cells[1].decode(ByteBuffer.self), createTime: try cells[2].decode(Int64.self),
+            updateTime: try cells[3].decode(Int64.self), version: try cells[4].decode(Int64.self))
     }
 }

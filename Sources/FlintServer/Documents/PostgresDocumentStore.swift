@@ -16,8 +16,8 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     let database: PostgresDatabase
     let queue = GroupCommitQueue()
     let logger: Logger
-    /// How few documents with an equality filter's value make a query build their name set (see `QueryPlan`).
-    let selectiveThreshold: Int
+    /// How few documents with an equality filter's value change how a query reads (see `QueryPlan`).
+    let thresholds: QueryPlan.Thresholds
     /// Told after each of this server's commit transactions, with its last sequence: the change-log tailer's wake-up.
     let committed: AsyncStream<Int64>
     let committedContinuation: AsyncStream<Int64>.Continuation
@@ -27,13 +27,13 @@ public final class PostgresDocumentStore: DocumentStore, Service {
 
     /// Brings the schema up to date (once, whichever server starts first) on `database`.
     public convenience init(database: PostgresDatabase, logger: Logger) async throws {
-        try await self.init(database: database, logger: logger, selectiveThreshold: 4096)
+        try await self.init(database: database, logger: logger, thresholds: QueryPlan.Thresholds())
     }
 
-    init(database: PostgresDatabase, logger: Logger, selectiveThreshold: Int) async throws {
+    init(database: PostgresDatabase, logger: Logger, thresholds: QueryPlan.Thresholds) async throws {
         self.database = database
         self.logger = logger
-        self.selectiveThreshold = selectiveThreshold
+        self.thresholds = thresholds
         (committed, committedContinuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
         try await Self.migrator.migrate(database)
     }
@@ -109,7 +109,7 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     }
 
     public func read(_ target: ListenTarget, resumingAfter token: Int64?) async throws -> TargetRead {
-        let selectiveThreshold = self.selectiveThreshold
+        let thresholds = self.thresholds
         return try await reading(snapshot: true) { connection in
             let sequence = try await Self.latestSequence(connection: connection, logger: self.logger)
             let documents: [Document]
@@ -117,7 +117,7 @@ public final class PostgresDocumentStore: DocumentStore, Service {
             case .document(let path):
                 documents = try await Self.loadDocuments([path], connection: connection, logger: self.logger)[path].map { [$0] } ?? []
             case .query(let query):
-                documents = try await QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres)
+                documents = try await QueryPlan(query, thresholds: thresholds, dialect: .postgres)
                     .run(connection, logger: self.logger)
             }
             var missed: [ChangeBatch]? = nil

@@ -24,10 +24,36 @@ struct QueryPlan {
     /// Whether one document may come more than once (`in` / `array-contains-any` over array elements).
     var mayRepeat = false
     /// For a value scan with an equality filter: the same scan with that filter as a set of names built once, which
-    /// beats probing each candidate when few documents have the value.
+    /// beats probing each candidate when few documents have the value; or, when very few have it, those documents
+    /// read by name and ordered in memory.
     var selective: Selective? = nil
-    /// Below this many documents with the equality's value, the name set is built.
-    let selectiveThreshold: Int
+    let thresholds: Thresholds
+
+    /// How many documents with an equality filter's value decide how a value scan reads (`strategy(count:)`).
+    struct Thresholds: Sendable {
+        /// Below this many, the scan is restricted to their names; at or above, each candidate is probed.
+        var selective = 4096
+        /// Below this many, the documents themselves are read by name and ordered in memory. The ordered scan would
+        /// read about `limit × entries / count` index entries to find the first `limit` of them; these few are
+        /// cheaper to read outright.
+        var gather = 256
+
+        init(selective: Int = 4096, gather: Int = 256) {
+            self.selective = selective
+            self.gather = gather
+        }
+    }
+
+    /// How a value scan with an equality filter reads.
+    enum Strategy: Equatable {
+        /// The scan as it is (`sql`): each candidate's equality is probed.
+        case probe
+        /// The scan restricted to the names with the equality's value (`selective.sql`).
+        case ordered
+        /// The documents with the equality's value read by name (`selective.gatherSQL`), then filtered, ordered and
+        /// limited in memory (`Query.evaluate`).
+        case gather
+    }
 
     /// Which database's SQL to write; the two differ only in how a join's order is fixed.
     enum Dialect {
@@ -43,16 +69,20 @@ struct QueryPlan {
     struct Selective {
         var sql: String
         var arguments: [SQLArgument]
-        /// The names with the equality's value, at most `selectiveThreshold` of them: counted (SQLite) or read
-        /// (PostgreSQL) to decide between the two plans.
+        /// The documents with the equality's value, in no particular order.
+        var gatherSQL: String
+        var gatherArguments: [SQLArgument]
+        /// The names with the equality's value, at most `thresholds.selective` of them: counted (SQLite) or read
+        /// (PostgreSQL) to decide the strategy.
         var namesSQL: String
         var namesArguments: [SQLArgument]
 
         /// SQLite's bounded count of `namesSQL`.
         var countSQL: String { "SELECT COUNT(*) FROM (\(namesSQL)) m" }
 
-        /// The arguments with the names read by `namesSQL` in place of the placeholder array (PostgreSQL).
-        func arguments(names: [[UInt8]]) -> [SQLArgument] {
+        /// `arguments` (or `gatherArguments`) with the names read by `namesSQL` in place of the placeholder array
+        /// (PostgreSQL).
+        static func binding(_ names: [[UInt8]], in arguments: [SQLArgument]) -> [SQLArgument] {
             arguments.map { argument in
                 guard case .byteArrays = argument else { return argument }
                 return .byteArrays(names)
@@ -60,10 +90,10 @@ struct QueryPlan {
         }
     }
 
-    init(_ query: Query, selectiveThreshold: Int = 4096, dialect: Dialect = .sqlite) {
+    init(_ query: Query, thresholds: Thresholds = Thresholds(), dialect: Dialect = .sqlite) {
         self.query = query
         self.dialect = dialect
-        self.selectiveThreshold = selectiveThreshold
+        self.thresholds = thresholds
         let orders = query.normalizedOrderBy
         if let last = query.limitToLast {
             scanOrders = orders.map { Query.Order(field: $0.field, descending: !$0.descending) }
@@ -189,20 +219,28 @@ struct QueryPlan {
         guard let equality = conjuncts.first(where: { $0.op == .equal && !$0.field.isDocumentName && $0.field != first.field }) else { return }
         let key = IndexKey.encode(equality.value)
         let matching = "SELECT e.name FROM field_index e WHERE e.\(scopeColumn) = ? AND e.field = ? AND e.value = ?"
+        let namesArguments: [SQLArgument] = [.text(scopeValue), .text(equality.field.description), .bytes(key)]
         var selectiveArguments = prefixArguments
         var selectiveWhere = prefix
+        let gatherSQL: String
+        let gatherArguments: [SQLArgument]
         switch dialect {
         case .sqlite:
-            selectiveArguments += [.text(scopeValue), .text(equality.field.description), .bytes(key)]
+            selectiveArguments += namesArguments
             selectiveWhere += " AND i.name IN (\(matching))"
+            gatherSQL = "SELECT \(SQLiteDocumentStore.documentColumns) FROM documents d WHERE d.name IN (\(matching))"
+            gatherArguments = namesArguments
         case .postgres:
             selectiveArguments.append(.byteArrays([]))
             selectiveWhere += " AND i.name = ANY(?)"
+            gatherSQL = "SELECT \(SQLiteDocumentStore.documentColumns) FROM documents d WHERE d.name = ANY(?)"
+            gatherArguments = [.byteArrays([])]
         }
         selectiveWhere += equalityProbes(except: first.field, skipping: equality, arguments: &selectiveArguments)
         selective = Selective(
             sql: "\(select) WHERE \(selectiveWhere) \(order)", arguments: selectiveArguments,
-            namesSQL: "\(matching) LIMIT \(selectiveThreshold)", namesArguments: [.text(scopeValue), .text(equality.field.description), .bytes(key)])
+            gatherSQL: gatherSQL, gatherArguments: gatherArguments,
+            namesSQL: "\(matching) LIMIT \(thresholds.selective)", namesArguments: namesArguments)
     }
 
     /// Ordered by name: drive by an equality-like filter's index entries in name order, or by the documents themselves.
@@ -243,9 +281,12 @@ struct QueryPlan {
         arguments = args
     }
 
-    /// Whether the name-set variant should run, given how many documents have the equality's value (read with
-    /// `selective.namesSQL`, at most `selectiveThreshold`).
-    func prefersSelective(count: Int) -> Bool { count < selectiveThreshold }
+    /// How to read, given how many documents have the equality's value (read with `selective.namesSQL`, at most
+    /// `thresholds.selective`).
+    func strategy(count: Int) -> Strategy {
+        if count < thresholds.gather { return .gather }
+        return count < thresholds.selective ? .ordered : .probe
+    }
 
     /// Takes candidates in scan order, keeps the ones the query matches, orders rows with equal index keys exactly,
     /// and says when the limit is reached.

@@ -10,7 +10,7 @@ extension SQLiteDocumentStore {
         let outcomes: [Result<CommitResult, any Error>]
         do {
             let observer = self.observer
-            let selectiveThreshold = self.selectiveThreshold
+            let thresholds = self.thresholds
             outcomes = try await pool.writeWithoutTransaction { db in
                 var outcomes: [Result<CommitResult, any Error>] = []
                 var changes: [ChangeBatch] = []
@@ -21,7 +21,7 @@ extension SQLiteDocumentStore {
                 // Durable now. Tell the observer (realtime) before anyone is acknowledged, while the database is
                 // exactly at the last of these commits: its reads see that state and no later one.
                 if !changes.isEmpty, let observer {
-                    observer.didCommit(changes) { query in try QueryPlan(query, selectiveThreshold: selectiveThreshold).run(db) }
+                    observer.didCommit(changes) { query in try QueryPlan(query, thresholds: thresholds).run(db) }
                 }
                 return outcomes
             }

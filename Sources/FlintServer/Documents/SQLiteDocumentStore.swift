@@ -22,17 +22,17 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
         set { observerBox.withLock { $0 = newValue } }
     }
 
-    /// How few documents with an equality filter's value make a query build their name set instead of probing each
-    /// candidate (see `QueryPlan`); tests set it to exercise both plans.
-    let selectiveThreshold: Int
+    /// How few documents with an equality filter's value change how a query reads (see `QueryPlan`); tests set them
+    /// to exercise every strategy.
+    let thresholds: QueryPlan.Thresholds
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public convenience init(path: String, logger: Logger) throws {
-        try self.init(path: path, logger: logger, selectiveThreshold: 4096)
+        try self.init(path: path, logger: logger, thresholds: QueryPlan.Thresholds())
     }
 
-    init(path: String, logger: Logger, selectiveThreshold: Int) throws {
-        self.selectiveThreshold = selectiveThreshold
+    init(path: String, logger: Logger, thresholds: QueryPlan.Thresholds) throws {
+        self.thresholds = thresholds
         self.pool = try Self.openPool(path: path)
         self.logger = logger
         try Self.migrator.migrate(pool)
@@ -145,7 +145,7 @@ public final class SQLiteDocumentStore: DocumentStore, Service {
             let documents: [Document]
             switch target {
             case .document(let path): documents = try Self.loadDocument(path, db: db).map { [$0] } ?? []
-            case .query(let query): documents = try QueryPlan(query, selectiveThreshold: selectiveThreshold).run(db)
+            case .query(let query): documents = try QueryPlan(query, thresholds: thresholds).run(db)
             }
             var missed: [ChangeBatch]? = nil
             if let token, token <= sequence {

@@ -57,14 +57,14 @@ struct ChangeLogTailer: Service {
     private func deliverPage(after sequence: Int64) async throws -> Int64? {
         let logger = self.logger
         let pageSize = self.pageSize
-        let selectiveThreshold = store.selectiveThreshold
+        let thresholds = store.thresholds
         return try await store.reading(snapshot: true) { connection -> Int64? in
             let batches = try await PostgresDocumentStore.changes(after: sequence, limit: pageSize, connection: connection, logger: logger)
             guard let last = batches.last?.sequence else { return nil }
             // The snapshot is exactly at `last` unless the page was full (then it reaches further, and windows refilled
             // now may show documents of the next page's commits a page early).
             await hub.deliver(batches) { query in
-                try await QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres).run(connection, logger: logger)
+                try await QueryPlan(query, thresholds: thresholds, dialect: .postgres).run(connection, logger: logger)
             }
             return last
         }
