@@ -18,11 +18,15 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     let logger: Logger
     /// How few documents with an equality filter's value make a query build their name set (see `QueryPlan`).
     let selectiveThreshold: Int
-    /// Told after each of this server's commit transactions, with its last sequence: the change-log tailer's wake-up.
-    let committed: AsyncStream<Int64>
-    let committedContinuation: AsyncStream<Int64>.Continuation
+    /// Told after each of this server's commit transactions, for the change-log tailer: the batches it made durable, in
+    /// sequence order, or none when the outcome is unknown (the transaction failed, perhaps at COMMIT).
+    let committed: AsyncStream<[ChangeBatch]>
+    let committedContinuation: AsyncStream<[ChangeBatch]>.Continuation
+    /// This store's id among the servers sharing the database, in the notifications its commits send.
+    let instance = UUID().uuidString
 
-    /// The channel that commit transactions notify, with their last sequence as the payload.
+    /// The channel that commit transactions notify, with their last sequence and the committing store's `instance` as
+    /// the payload (`"42 6F9619FF-…"`).
     static let channel = "flint_changes"
 
     /// Brings the schema up to date (once, whichever server starts first) on `database`.
@@ -34,7 +38,7 @@ public final class PostgresDocumentStore: DocumentStore, Service {
         self.database = database
         self.logger = logger
         self.selectiveThreshold = selectiveThreshold
-        (committed, committedContinuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
+        (committed, committedContinuation) = AsyncStream.makeStream(of: [ChangeBatch].self, bufferingPolicy: .bufferingNewest(1))
         try await Self.migrator.migrate(database)
     }
 
@@ -138,6 +142,11 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     /// Whether the database answers a trivial query: the readiness check.
     public func isReady() async -> Bool {
         await database.isReady()
+    }
+
+    /// Whether a notification on `channel` was sent by one of this store's own commits.
+    func isOwn(_ notification: PostgresNotification) -> Bool {
+        notification.payload.hasSuffix(" " + instance)
     }
 
     // MARK: Connections

@@ -3,11 +3,12 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Realtime across servers: reads the PostgreSQL change log after the last commit it delivered and hands each new
-/// commit, in sequence order, once, to this server's subscription hub — this server's own commits as much as the
-/// others'. The change log is the truth; notifications (`LISTEN flint_changes`, sent by every commit transaction) and
-/// this server's own commits only wake it, and it also looks every `pollInterval` in case a notification was lost
-/// with a connection.
+/// Realtime across servers: hands each commit, in sequence order, once, to this server's subscription hub — this
+/// server's own commits as much as the others'. The change log is the truth: it is read after the last commit
+/// delivered when a notification (`LISTEN flint_changes`, sent by every other server's commit transactions) wakes the
+/// tailer, and every `pollInterval` in case a notification was lost with a connection. This server's own commits
+/// come from its writer once they are durable: when they are the next ones due they are delivered as they are, and
+/// the log is read only if a limited window must be read again; otherwise (the tailer is behind) they only wake it.
 struct ChangeLogTailer: Service {
     let store: PostgresDocumentStore
     let hub: SubscriptionHub
@@ -17,18 +18,26 @@ struct ChangeLogTailer: Service {
     let startAfter: Int64
     /// How often the log is read without a wake-up.
     var pollInterval: Duration = .seconds(1)
-    /// The most commits read at a time.
+    /// The most commits read from the log at a time.
     var pageSize = 500
 
+    /// Why the tailer woke.
+    private enum Wakeup {
+        /// Read the log.
+        case log
+        /// This server's writer committed these batches (and they are durable).
+        case committed([ChangeBatch])
+    }
+
     func run() async throws {
-        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (wakeups, wake) = AsyncStream.makeStream(of: Wakeup.self, bufferingPolicy: .bufferingNewest(1))
         await withDiscardingTaskGroup { group in
             group.addTask { await listen(wake) }
             group.addTask {
-                for await _ in store.committed { wake.yield() }
+                for await batches in store.committed { wake.yield(batches.isEmpty ? .log : .committed(batches)) }
             }
             group.addTask {
-                while (try? await Task.sleep(for: pollInterval)) != nil { wake.yield() }
+                while (try? await Task.sleep(for: pollInterval)) != nil { wake.yield(.log) }
             }
             group.addTask {
                 await deliver(wakeups)
@@ -38,47 +47,84 @@ struct ChangeLogTailer: Service {
         }
     }
 
-    /// Delivers what the log holds past the hub's last commit, on every wake-up.
-    private func deliver(_ wakeups: AsyncStream<Void>) async {
+    /// Delivers what is new past the hub's last commit, on every wake-up. (A wake-up that replaces an earlier one in
+    /// the buffer loses nothing: whatever it does not carry is read from the log.)
+    private func deliver(_ wakeups: AsyncStream<Wakeup>) async {
         var delivered = startAfter
-        for await _ in wakeups {
+        for await wakeup in wakeups {
+            guard !Task.isCancelled else { return }
             do {
-                while !Task.isCancelled, let last = try await deliverPage(after: delivered) {
-                    delivered = last
+                var held: PendingDelivery? = nil
+                if case .committed(let batches) = wakeup {
+                    let due = batches.drop { $0.sequence <= delivered }
+                    if let first = due.first, first.sequence == delivered + 1 {
+                        // This server's own commits, next in line: delivered as committed, without reading the log.
+                        let pending = hub.apply(Array(due))
+                        delivered = pending.batch.sequence
+                        guard !pending.refills.isEmpty else {
+                            hub.finish(pending)
+                            continue
+                        }
+                        // A window to read again: at the state of `delivered` exactly, or of a later commit the log
+                        // already holds, delivered first.
+                        held = pending
+                    } else if due.isEmpty {
+                        continue
+                    }
                 }
+                try await catchUp(after: &delivered, holding: held)
             } catch {
                 logger.warning("reading the change log failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
     }
 
-    /// Reads one page of commits after `sequence` and delivers it with the windows it empties read again, all in one
-    /// snapshot; returns the last sequence delivered, or nil when there was nothing new.
-    private func deliverPage(after sequence: Int64) async throws -> Int64? {
+    /// Delivers the commits one snapshot of the log holds after `delivered`, a page at a time, each page as one
+    /// delivery, and reads the windows due for a refill only at the end of the snapshot, where it is exactly at the
+    /// last commit delivered: their differences travel with that commit (between the commits of a catch-up a window
+    /// may be short, as between the commits of one SQLite group commit).
+    /// - Parameters:
+    ///   - delivered: the last commit delivered; advanced with each page.
+    ///   - held: a delivery begun from memory whose last batch (at `delivered`) still waits for its refills.
+    private func catchUp(after delivered: inout Int64, holding held: PendingDelivery?) async throws {
+        var held = held
+        // Whatever happens, a begun delivery is finished: its windows stay due for the next one.
+        defer { if let held { hub.finish(held) } }
         let logger = self.logger
         let pageSize = self.pageSize
         let selectiveThreshold = store.selectiveThreshold
-        return try await store.reading(snapshot: true) { connection -> Int64? in
-            let batches = try await PostgresDocumentStore.changes(after: sequence, limit: pageSize, connection: connection, logger: logger)
-            guard let last = batches.last?.sequence else { return nil }
-            // The snapshot is exactly at `last` unless the page was full (then it reaches further, and windows refilled
-            // now may show documents of the next page's commits a page early).
-            await hub.deliver(batches) { query in
-                try await QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres).run(connection, logger: logger)
+        try await store.reading(snapshot: true) { connection in
+            while true {
+                let page = try await PostgresDocumentStore.changes(after: delivered, limit: pageSize, connection: connection, logger: logger)
+                if let last = page.last?.sequence {
+                    if let earlier = held { hub.finish(earlier) }
+                    held = hub.apply(page)
+                    delivered = last
+                }
+                // The log has no gaps: a page that is not full ends the snapshot.
+                guard page.count < pageSize else { continue }
+                guard let pending = held else { return }
+                held = nil
+                var refilled: [SubscriptionHub.TargetKey: [Document]] = [:]
+                for (key, query) in pending.refills {
+                    refilled[key] = try? await QueryPlan(query, selectiveThreshold: selectiveThreshold, dialect: .postgres).run(connection, logger: logger)
+                }
+                hub.finish(pending, refilled: refilled)
+                return
             }
-            return last
         }
     }
 
-    /// Listens for commit notifications on a connection of its own, reconnecting after a pause when it is lost.
-    private func listen(_ wake: AsyncStream<Void>.Continuation) async {
+    /// Listens for other servers' commit notifications on a connection of its own, reconnecting after a pause when
+    /// it is lost. This server's own are skipped: its writer hands them over.
+    private func listen(_ wake: AsyncStream<Wakeup>.Continuation) async {
         while !Task.isCancelled {
             do {
                 try await store.database.client.withConnection { connection in
                     try await connection.listen(on: PostgresDocumentStore.channel) { notifications in
                         // Commits may have slipped by while the listener was down.
-                        wake.yield()
-                        for try await _ in notifications { wake.yield() }
+                        wake.yield(.log)
+                        for try await notification in notifications where !store.isOwn(notification) { wake.yield(.log) }
                     }
                 }
             } catch {
