@@ -25,10 +25,10 @@ extension PostgresDocumentStore {
                 .unavailable, "the database did not confirm the commit; retry (with the same mutationId, a retry is never applied twice)")
             for pending in batch { pending.outcome.resolve(.failure(failure)) }
             // Whether it committed is for the log to say.
-            committedContinuation.yield([])
+            handoff.readLog()
             return
         }
-        if !committed.isEmpty { committedContinuation.yield(committed) }
+        if !committed.isEmpty { handoff.committed(committed) }
         for (pending, outcome) in zip(batch, outcomes) { pending.outcome.resolve(outcome) }
     }
 

@@ -18,10 +18,9 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     let logger: Logger
     /// How few documents with an equality filter's value make a query build their name set (see `QueryPlan`).
     let selectiveThreshold: Int
-    /// Told after each of this server's commit transactions, for the change-log tailer: the batches it made durable, in
-    /// sequence order, or none when the outcome is unknown (the transaction failed, perhaps at COMMIT).
-    let committed: AsyncStream<[ChangeBatch]>
-    let committedContinuation: AsyncStream<[ChangeBatch]>.Continuation
+    /// Told after each of this server's commit transactions, for the change-log tailer: the batches it made durable,
+    /// or, when the outcome is unknown (the transaction failed, perhaps at COMMIT), that the log must be read.
+    let handoff = CommitHandoff()
     /// This store's id among the servers sharing the database, in the notifications its commits send.
     let instance = UUID().uuidString
 
@@ -38,7 +37,6 @@ public final class PostgresDocumentStore: DocumentStore, Service {
         self.database = database
         self.logger = logger
         self.selectiveThreshold = selectiveThreshold
-        (committed, committedContinuation) = AsyncStream.makeStream(of: [ChangeBatch].self, bufferingPolicy: .bufferingNewest(1))
         try await Self.migrator.migrate(database)
     }
 
@@ -95,7 +93,6 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     /// The writer: applies queued commits until graceful shutdown, then finishes the ones already queued.
     public func run() async throws {
         await queue.serve { batch in await write(batch) }
-        committedContinuation.finish()
     }
 
     // MARK: DocumentStore

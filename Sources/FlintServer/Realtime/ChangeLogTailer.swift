@@ -5,10 +5,10 @@ import ServiceLifecycle
 
 /// Realtime across servers: hands each commit, in sequence order, once, to this server's subscription hub — this
 /// server's own commits as much as the others'. The change log is the truth: it is read after the last commit
-/// delivered when a notification (`LISTEN flint_changes`, sent by every other server's commit transactions) wakes the
-/// tailer, and every `pollInterval` in case a notification was lost with a connection. This server's own commits
-/// come from its writer once they are durable: when they are the next ones due they are delivered as they are, and
-/// the log is read only if a limited window must be read again; otherwise (the tailer is behind) they only wake it.
+/// delivered when a notification (`LISTEN flint_changes`, sent by every other server's commit transactions) arrives,
+/// and every `pollInterval` in case a notification was lost with a connection. This server's own commits come from its
+/// writer once they are durable (`store.handoff`): when they are the next ones due they are delivered as they are, and
+/// the log is read only if a limited window must be read again; otherwise (others' commits came between) it is read.
 struct ChangeLogTailer: Service {
     let store: PostgresDocumentStore
     let hub: SubscriptionHub
@@ -21,57 +21,51 @@ struct ChangeLogTailer: Service {
     /// The most commits read from the log at a time.
     var pageSize = 500
 
-    /// Why the tailer woke.
-    private enum Wakeup {
-        /// Read the log.
-        case log
-        /// This server's writer committed these batches (and they are durable).
-        case committed([ChangeBatch])
-    }
-
     func run() async throws {
-        let (wakeups, wake) = AsyncStream.makeStream(of: Wakeup.self, bufferingPolicy: .bufferingNewest(1))
         await withDiscardingTaskGroup { group in
-            group.addTask { await listen(wake) }
+            group.addTask { await listen() }
             group.addTask {
-                for await batches in store.committed { wake.yield(batches.isEmpty ? .log : .committed(batches)) }
+                while (try? await Task.sleep(for: pollInterval)) != nil { store.handoff.readLog() }
             }
             group.addTask {
-                while (try? await Task.sleep(for: pollInterval)) != nil { wake.yield(.log) }
-            }
-            group.addTask {
-                await deliver(wakeups)
+                await deliver()
             }
             try? await gracefulShutdown()
             group.cancelAll()
         }
     }
 
-    /// Delivers what is new past the hub's last commit, on every wake-up. (A wake-up that replaces an earlier one in
-    /// the buffer loses nothing: whatever it does not carry is read from the log.)
-    private func deliver(_ wakeups: AsyncStream<Wakeup>) async {
+    /// Delivers what is new past the hub's last commit, whenever something was handed over.
+    private func deliver() async {
         var delivered = startAfter
-        for await wakeup in wakeups {
+        for await _ in store.handoff.wakeups {
             guard !Task.isCancelled else { return }
-            do {
-                var held: PendingDelivery? = nil
-                if case .committed(let batches) = wakeup {
-                    let due = batches.drop { $0.sequence <= delivered }
-                    if let first = due.first, first.sequence == delivered + 1 {
-                        // This server's own commits, next in line: delivered as committed, without reading the log.
-                        let pending = hub.apply(Array(due))
-                        delivered = pending.batch.sequence
-                        guard !pending.refills.isEmpty else {
-                            hub.finish(pending)
-                            continue
-                        }
-                        // A window to read again: at the state of `delivered` exactly, or of a later commit the log
-                        // already holds, delivered first.
-                        held = pending
-                    } else if due.isEmpty {
-                        continue
-                    }
+            let gathered = store.handoff.take()
+            var readLog = gathered.readLog
+            var held: PendingDelivery? = nil
+            // This server's own commits that are next in line are delivered as committed, without reading the log; the
+            // rest (after a gap: another server's commits came between) are read from it.
+            var next: [ChangeBatch] = []
+            for batch in gathered.own where batch.sequence > delivered {
+                guard batch.sequence == (next.last?.sequence ?? delivered) + 1 else {
+                    readLog = true
+                    break
                 }
+                next.append(batch)
+            }
+            if let last = next.last?.sequence {
+                let pending = hub.apply(next)
+                delivered = last
+                if pending.refills.isEmpty {
+                    hub.finish(pending)
+                } else {
+                    // A window to read again: at the state of `delivered` exactly, or of a later commit the log
+                    // already holds, delivered first.
+                    held = pending
+                }
+            }
+            guard readLog || held != nil else { continue }
+            do {
                 try await catchUp(after: &delivered, holding: held)
             } catch {
                 logger.warning("reading the change log failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
@@ -117,14 +111,14 @@ struct ChangeLogTailer: Service {
 
     /// Listens for other servers' commit notifications on a connection of its own, reconnecting after a pause when
     /// it is lost. This server's own are skipped: its writer hands them over.
-    private func listen(_ wake: AsyncStream<Wakeup>.Continuation) async {
+    private func listen() async {
         while !Task.isCancelled {
             do {
                 try await store.database.client.withConnection { connection in
                     try await connection.listen(on: PostgresDocumentStore.channel) { notifications in
                         // Commits may have slipped by while the listener was down.
-                        wake.yield(.log)
-                        for try await notification in notifications where !store.isOwn(notification) { wake.yield(.log) }
+                        store.handoff.readLog()
+                        for try await notification in notifications where !store.isOwn(notification) { store.handoff.readLog() }
                     }
                 }
             } catch {
