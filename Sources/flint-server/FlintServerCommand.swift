@@ -20,6 +20,8 @@ struct FlintServerCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (FLINT_MAX_BODY_SIZE). Default 16777216.") var maxBodySize: String?
     @Option(help: "Seconds the change log keeps commits for resuming listeners (FLINT_CHANGE_LOG_RETENTION). Default 86400.")
     var changeLogRetention: String?
+    @Option(help: "Commits read from the PostgreSQL change log at a time while catching up (FLINT_CHANGE_LOG_PAGE). Default 500.")
+    var changeLogPage: String?
     @Option(help: "Most targets per realtime connection (FLINT_REALTIME_MAX_TARGETS). Default 100.") var realtimeMaxTargets: String?
     @Option(help: "Bytes queued for a realtime client before it is closed as too slow (FLINT_REALTIME_QUEUE_BYTES). Default 8388608.")
     var realtimeQueueBytes: String?
@@ -63,6 +65,7 @@ struct FlintServerCommand: AsyncParsableCommand {
         flags["FLINT_LOG_LEVEL"] = logLevel
         flags["FLINT_MAX_BODY_SIZE"] = maxBodySize
         flags["FLINT_CHANGE_LOG_RETENTION"] = changeLogRetention
+        flags["FLINT_CHANGE_LOG_PAGE"] = changeLogPage
         flags["FLINT_REALTIME_MAX_TARGETS"] = realtimeMaxTargets
         flags["FLINT_REALTIME_QUEUE_BYTES"] = realtimeQueueBytes
         flags["FLINT_REALTIME_PING_INTERVAL"] = realtimePingInterval

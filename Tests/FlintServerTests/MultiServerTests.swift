@@ -1,9 +1,10 @@
 import FlintCore
-import FlintServer
+@testable import FlintServer
 import FlintTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 /// Several servers on one PostgreSQL database: every commit, from any server, reaches every listener on every server
@@ -69,6 +70,76 @@ struct MultiServerTests {
                     #expect(seenOnB.sequences == seenOnA.sequences)
                     #expect(Set(seenOnA.ids).count == total && seenOnB.ids == seenOnA.ids)
                 }
+            }
+        }
+    }
+
+    @Test func aLimitedWindowCaughtUpPageByPageIsNeverAheadOfItsCommitAndExactAtTheEnd() async throws {
+        try await TestPostgres.withDatabase { url in
+            // B reads the log three commits at a time; another server (a store of its own on the database) commits ten
+            // in one transaction, so B catches up over four pages of one snapshot.
+            try await TestServer.run(configure: { $0.databaseURL = url; $0.changeLogPageSize = 3 }) { b in
+                let seed = (1...20).map { #"{"op": "set", "path": "w/d\#(String(format: "%02d", $0))", "data": {"n": \#($0)}}"# }
+                let seeded = try await b.send(.post, "/v1/commit", body: #"{"writes": [\#(seed.joined(separator: ","))]}"#)
+                guard case .integer(let seedVersion)? = try seeded.json["version"] else {
+                    Issue.record("the seed was not committed: \(seeded.text)")
+                    return
+                }
+                var documents = Dictionary(uniqueKeysWithValues: (1...20).map { (String(format: "d%02d", $0), (n: Double($0), version: seedVersion)) })
+
+                let listener = RealtimeTestClient(port: try #require(b.port))
+                defer { listener.close() }
+                listener.send(#"{"type": "listen", "targetId": 1, "query": {"collection": "w", "orderBy": [{"field": "n"}], "limit": 2}}"#)
+                #expect(await listener.next(ofType: "snapshot")?.member("documents")?.arrayCount == 2)
+
+                // Commits 1–9 delete the smallest documents one by one (the window loses its members in the first page);
+                // commit 10 adds one that sorts before all that remain.
+                var commits = try (1...9).map { i in try Commit(json: JSON(parsing: #"{"writes": [{"op": "delete", "path": "w/d0\#(i)"}]}"#)) }
+                commits.append(try Commit(json: JSON(parsing: #"{"writes": [{"op": "set", "path": "w/late", "data": {"n": 9.5}}]}"#)))
+                let database = try await PostgresDatabase.connect(url, logger: Logger(label: "test"))
+                defer { database.close() }
+                let a = try await PostgresDocumentStore(database: database, logger: Logger(label: "test"))
+                let group = commits.map { GroupCommitQueue.Pending(commit: $0, outcome: .init()) }
+                await a.write(group)
+                var versions: [Int64] = []
+                for pending in group { versions.append(try await pending.outcome.value.version) }
+                #expect(versions == Array((seedVersion + 1)...(seedVersion + 10)))
+
+                // The window the query returns after each commit: the two smallest n, with their versions.
+                var expected: [Int64: [String: Int64]] = [:]
+                for (i, version) in versions.enumerated() {
+                    if i < 9 { documents["d0\(i + 1)"] = nil } else { documents["late"] = (9.5, version) }
+                    let window = documents.sorted { ($0.value.n, $0.key) < ($1.value.n, $1.key) }.prefix(2)
+                    expected[version] = Dictionary(uniqueKeysWithValues: window.map { ($0.key, $0.value.version) })
+                }
+
+                // What the client holds after each message: never a document the query does not return at that
+                // message's commit (nor another version of one), and exactly the window once the last commit is in.
+                var held = ["d01": seedVersion, "d02": seedVersion]
+                var sequence = seedVersion
+                while sequence < versions.last!, let message = await listener.next(ofType: "changes") {
+                    guard case .integer(let s)? = message.member("sequence") else {
+                        Issue.record("a changes message without a sequence: \(message)")
+                        break
+                    }
+                    #expect(s > sequence)
+                    sequence = s
+                    let changes = message.member("targets")?[0]?.member("changes")
+                    for index in 0..<(changes?.arrayCount ?? 0) {
+                        let change = changes?[index]
+                        if case .string("removed")? = change?.member("type"), case .string(let path)? = change?.member("path") {
+                            held[String(path.dropFirst(2))] = nil
+                        } else if case .string(let id)? = change?.member("document")?.member("id"),
+                            case .integer(let version)? = change?.member("document")?.member("version")
+                        {
+                            held[id] = version
+                        }
+                    }
+                    let window = try #require(expected[s])
+                    #expect(held.allSatisfy { window[$0.key] == $0.value }, "after commit \(s) the client holds \(held), the query returns \(window)")
+                }
+                #expect(sequence == versions.last!)
+                #expect(held == expected[versions.last!])
             }
         }
     }

@@ -48,4 +48,27 @@ import Testing
         #expect(state.candidates(for: try change("c/d", ["author": "bob"])).isEmpty)
         #expect(state.holders.isEmpty && state.byEquality.isEmpty && state.equalityFields.isEmpty)
     }
+
+    @Test func aWindowThatLostAMemberStaysDueForARefillUntilOneLands() throws {
+        var state = SubscriptionHub.State()
+        let key = SubscriptionHub.TargetKey(connection: 1, target: 1)
+        let query = try Query(json: JSON(parsing: #"{"collection": "c", "orderBy": [{"field": "n"}], "limit": 2}"#))
+        let held = try [change("c/a", ["n": 1]).document!, change("c/b", ["n": 2]).document!]
+        state.addTarget(key, TargetState(target: .query(query), documents: held, since: 0))
+        // A member leaves the full window: it must be read again, at the state of the delivery's last commit.
+        var pending = state.deliver([ChangeBatch(sequence: 1, commitTime: .min, changes: [try change("c/a", nil)])])
+        #expect(Array(pending.refills.keys) == [key])
+        // Sent without it (the commit was not the last of a catch-up): still due with the next delivery.
+        state.finish(pending, refilled: [:])
+        pending = state.deliver([ChangeBatch(sequence: 2, commitTime: .min, changes: [try change("d/x", ["n": 0])])])
+        #expect(Array(pending.refills.keys) == [key])
+        state.finish(pending, refilled: [key: [held[1], try change("c/c", ["n": 3]).document!]])
+        #expect(state.refillsDue.isEmpty)
+        #expect(Set(state.targets[key]!.memberPaths) == [try DocumentPath("c/b"), try DocumentPath("c/c")])
+        // A target that goes is no longer due.
+        _ = state.deliver([ChangeBatch(sequence: 3, commitTime: .min, changes: [try change("c/b", nil)])])
+        #expect(state.refillsDue == [key])
+        state.removeTarget(key)
+        #expect(state.refillsDue.isEmpty)
+    }
 }

@@ -54,7 +54,8 @@ public func buildApplication(
         database = postgresDatabase
         do {
             let postgres = try await PostgresDocumentStore(database: postgresDatabase, logger: logger)
-            let tailer = ChangeLogTailer(store: postgres, hub: hub, logger: logger, startAfter: try await postgres.latestSequence())
+            let tailer = ChangeLogTailer(
+                store: postgres, hub: hub, logger: logger, startAfter: try await postgres.latestSequence(), pageSize: configuration.changeLogPageSize)
             store = postgres
             storeServices = [postgresDatabase, postgres, tailer]
         } catch {

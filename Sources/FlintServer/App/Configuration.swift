@@ -22,6 +22,9 @@ public struct Configuration: Sendable {
     /// How long the change log keeps commits for resuming listeners, in seconds (`--change-log-retention`,
     /// `FLINT_CHANGE_LOG_RETENTION`).
     public var changeLogRetentionSeconds = 24 * 3600
+    /// With PostgreSQL, the most commits a server reads from the change log at a time while it catches up, which bounds
+    /// the memory that takes (`--change-log-page`, `FLINT_CHANGE_LOG_PAGE`).
+    public var changeLogPageSize = 500
     /// The most targets one realtime connection may listen to (`--realtime-max-targets`, `FLINT_REALTIME_MAX_TARGETS`).
     public var realtimeMaximumTargets = 100
     /// The most bytes queued for one realtime client before it is closed as too slow
@@ -80,6 +83,7 @@ public struct Configuration: Sendable {
         ("FLINT_LOG_LEVEL", "--log-level", "trace, debug, info, notice, warning, error or critical"),
         ("FLINT_MAX_BODY_SIZE", "--max-body-size", "largest request body in bytes"),
         ("FLINT_CHANGE_LOG_RETENTION", "--change-log-retention", "seconds the change log keeps commits for resuming"),
+        ("FLINT_CHANGE_LOG_PAGE", "--change-log-page", "commits a server reads from the PostgreSQL change log at a time while catching up"),
         ("FLINT_REALTIME_MAX_TARGETS", "--realtime-max-targets", "most targets per realtime connection"),
         ("FLINT_REALTIME_QUEUE_BYTES", "--realtime-queue-bytes", "bytes queued for a realtime client before it is closed as too slow"),
         ("FLINT_REALTIME_PING_INTERVAL", "--realtime-ping-interval", "seconds between WebSocket pings"),
@@ -143,6 +147,7 @@ public struct Configuration: Sendable {
             self.maximumBodySize = size
         }
         changeLogRetentionSeconds = try Self.integer(values, "FLINT_CHANGE_LOG_RETENTION", "--change-log-retention", minimum: 1) ?? changeLogRetentionSeconds
+        changeLogPageSize = try Self.integer(values, "FLINT_CHANGE_LOG_PAGE", "--change-log-page", minimum: 1) ?? changeLogPageSize
         realtimeMaximumTargets = try Self.integer(values, "FLINT_REALTIME_MAX_TARGETS", "--realtime-max-targets", minimum: 1) ?? realtimeMaximumTargets
         realtimeMaximumQueuedBytes = try Self.integer(values, "FLINT_REALTIME_QUEUE_BYTES", "--realtime-queue-bytes", minimum: 1024) ?? realtimeMaximumQueuedBytes
         realtimePingIntervalSeconds = try Self.integer(values, "FLINT_REALTIME_PING_INTERVAL", "--realtime-ping-interval", minimum: 1) ?? realtimePingIntervalSeconds

@@ -10,11 +10,12 @@ import PostgresNIO
 extension PostgresDocumentStore {
     func write(_ batch: [GroupCommitQueue.Pending]) async {
         let logger = self.logger
+        let instance = self.instance
         let outcomes: [Result<CommitResult, any Error>]
-        let last: Int64?
+        let committed: [ChangeBatch]
         do {
-            (outcomes, last) = try await database.transaction { connection in
-                try await Self.apply(batch.map(\.commit), connection: connection, logger: logger)
+            (outcomes, committed) = try await database.transaction { connection in
+                try await Self.apply(batch.map(\.commit), instance: instance, connection: connection, logger: logger)
             }
         } catch {
             // The transaction failed (connection lost, server down): if it failed before COMMIT nothing was written;
@@ -23,16 +24,19 @@ extension PostgresDocumentStore {
             let failure = FlintError(
                 .unavailable, "the database did not confirm the commit; retry (with the same mutationId, a retry is never applied twice)")
             for pending in batch { pending.outcome.resolve(.failure(failure)) }
+            // Whether it committed is for the log to say.
+            handoff.readLog()
             return
         }
-        if let last { committedContinuation.yield(last) }
+        if !committed.isEmpty { handoff.committed(committed) }
         for (pending, outcome) in zip(batch, outcomes) { pending.outcome.resolve(outcome) }
     }
 
-    /// Stages and writes the commits inside the caller's transaction; returns each one's outcome and the last sequence
-    /// written (nil when every commit was refused or answered from an earlier mutation).
-    private static func apply(_ commits: [Commit], connection: PostgresConnection, logger: Logger) async throws
-        -> ([Result<CommitResult, any Error>], Int64?)
+    /// Stages and writes the commits inside the caller's transaction; returns each one's outcome and the change batches
+    /// written, as the log holds them (none when every commit was refused or answered from an earlier mutation).
+    /// - Parameter instance: this server's id, in the notification, so that its own tailer can tell it apart.
+    private static func apply(_ commits: [Commit], instance: String, connection: PostgresConnection, logger: Logger) async throws
+        -> ([Result<CommitResult, any Error>], [ChangeBatch])
     {
         // The counter row's lock serialises commit transactions across servers until this one commits.
         var sequence: Int64 = 0
@@ -48,6 +52,7 @@ extension PostgresDocumentStore {
         var overlay: [DocumentPath: Document?] = [:]
         var finalEntries: [DocumentPath: Set<IndexEntries.Entry>] = [:]
         var rows = Rows()
+        var batches: [ChangeBatch] = []
         var outcomes: [Result<CommitResult, any Error>] = []
         outcomes.reserveCapacity(commits.count)
         for commit in commits {
@@ -65,6 +70,10 @@ extension PostgresDocumentStore {
                 sequence += 1
                 lastTime = time
                 rows.add(staged)
+                var batch = staged.batch
+                // In the log's order (`path COLLATE "C"`: bytewise), as other servers read it.
+                batch.changes.sort { $0.path.description.utf8.lexicographicallyPrecedes($1.path.description.utf8) }
+                batches.append(batch)
                 for document in staged.touched {
                     overlay[document.path] = .some(document.current)
                     finalEntries[document.path] = document.entries.new
@@ -78,7 +87,7 @@ extension PostgresDocumentStore {
                 outcomes.append(.failure(error))
             }
         }
-        guard !rows.commits.isEmpty else { return (outcomes, nil) }
+        guard !rows.commits.isEmpty else { return (outcomes, []) }
 
         var index = IndexRows()
         var upserts = DocumentRows()
@@ -101,9 +110,9 @@ extension PostgresDocumentStore {
         }
         try await index.write(connection: connection, logger: logger)
         try await connection.query("UPDATE commit_counter SET sequence = \(sequence), commit_time = \(lastTime.microseconds) WHERE id = 1", logger: logger)
-        // A wake-up for every server's change-log tailer, delivered when (and only if) this transaction commits.
-        try await connection.query("SELECT pg_notify(\(channel), \(String(sequence)))", logger: logger)
-        return (outcomes, sequence)
+        // A wake-up for every other server's change-log tailer, delivered when (and only if) this transaction commits.
+        try await connection.query("SELECT pg_notify(\(channel), \("\(sequence) \(instance)"))", logger: logger)
+        return (outcomes, batches)
     }
 
     /// The change-log rows of the group's commits, as column arrays.

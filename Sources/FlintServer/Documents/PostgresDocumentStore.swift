@@ -18,11 +18,14 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     let logger: Logger
     /// How few documents with an equality filter's value change how a query reads (see `QueryPlan`).
     let thresholds: QueryPlan.Thresholds
-    /// Told after each of this server's commit transactions, with its last sequence: the change-log tailer's wake-up.
-    let committed: AsyncStream<Int64>
-    let committedContinuation: AsyncStream<Int64>.Continuation
+    /// Told after each of this server's commit transactions, for the change-log tailer: the batches it made durable,
+    /// or, when the outcome is unknown (the transaction failed, perhaps at COMMIT), that the log must be read.
+    let handoff = CommitHandoff()
+    /// This store's id among the servers sharing the database, in the notifications its commits send.
+    let instance = UUID().uuidString
 
-    /// The channel that commit transactions notify, with their last sequence as the payload.
+    /// The channel that commit transactions notify, with their last sequence and the committing store's `instance` as
+    /// the payload (`"42 6F9619FF-…"`).
     static let channel = "flint_changes"
 
     /// Brings the schema up to date (once, whichever server starts first) on `database`.
@@ -34,7 +37,6 @@ public final class PostgresDocumentStore: DocumentStore, Service {
         self.database = database
         self.logger = logger
         self.thresholds = thresholds
-        (committed, committedContinuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
         try await Self.migrator.migrate(database)
     }
 
@@ -91,7 +93,6 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     /// The writer: applies queued commits until graceful shutdown, then finishes the ones already queued.
     public func run() async throws {
         await queue.serve { batch in await write(batch) }
-        committedContinuation.finish()
     }
 
     // MARK: DocumentStore
@@ -138,6 +139,11 @@ public final class PostgresDocumentStore: DocumentStore, Service {
     /// Whether the database answers a trivial query: the readiness check.
     public func isReady() async -> Bool {
         await database.isReady()
+    }
+
+    /// Whether a notification on `channel` was sent by one of this store's own commits.
+    func isOwn(_ notification: PostgresNotification) -> Bool {
+        notification.payload.hasSuffix(" " + instance)
     }
 
     // MARK: Connections

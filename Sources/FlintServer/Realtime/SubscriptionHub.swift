@@ -5,8 +5,9 @@ import Synchronization
 /// Realtime fan-out: every listener's target, indexed so that a committed change is matched only against the
 /// targets it can concern, and every resulting message queued to its connection without waiting for any socket.
 ///
-/// The store calls `didCommit` from its writer, in commit order, before the commits are acknowledged; that call
-/// is the hub's only input of changes, so each client sees commits in order, each commit in one message.
+/// Changes come in through one ordered path: on SQLite the store calls `didCommit` from its writer, in commit order,
+/// before the commits are acknowledged; on PostgreSQL the change-log tailer calls `apply` and `finish`, one delivery
+/// at a time, in sequence order. So each client sees commits in order, each commit in one message.
 final class SubscriptionHub: ChangeObserver, Sendable {
     struct TargetKey: Hashable, Sendable {
         var connection: Int
@@ -38,6 +39,9 @@ final class SubscriptionHub: ChangeObserver, Sendable {
         var equalityFields: [Scope: [FieldPath: Int]] = [:]
         /// The targets whose client holds a document: they must hear when it stops matching.
         var holders: [DocumentPath: Set<TargetKey>] = [:]
+        /// The limited windows that lost members and wait to be read again, at the state of the last commit of a
+        /// delivery (until then a window may be short).
+        var refillsDue: Set<TargetKey> = []
         /// Waiting for the last connection to go (shutdown).
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -146,25 +150,27 @@ final class SubscriptionHub: ChangeObserver, Sendable {
         }
     }
 
-    /// `didCommit` for a store whose reads are asynchronous (PostgreSQL's change-log tailer, the only caller there, so
-    /// deliveries never overlap). The windows to refill are read between two holds of the lock: targets registered in
-    /// between start after the last batch (earlier ones are told they are behind), and are not touched by it.
-    /// - Parameter read: runs a query against the state after the last of `batches` (and no later commit).
-    func deliver(_ batches: [ChangeBatch], read: (Query) async throws -> [Document]) async {
-        guard !batches.isEmpty else { return }
-        let pending = state.withLock { $0.deliver(batches) }
-        var refilled: [TargetKey: [Document]] = [:]
-        for (key, query) in pending.refills { refilled[key] = try? await read(query) }
+    /// The first half of a delivery for a store whose reads are asynchronous (PostgreSQL's change-log tailer, the only
+    /// caller there, so deliveries never overlap): applies `batches` and sends every batch but the last, which waits
+    /// for `finish`, with the queries of the windows due for a refill. The hub's sequence is the last batch's from
+    /// here on: targets registered before `finish` start after it (earlier ones are told they are behind).
+    func apply(_ batches: [ChangeBatch]) -> PendingDelivery {
+        state.withLock { $0.deliver(batches) }
+    }
+
+    /// The second half of a delivery: sends its last batch with the differences of the windows read again at the state
+    /// of that batch (and no later commit). Windows due but not in `refilled` stay due, for a later delivery's last
+    /// batch.
+    func finish(_ pending: PendingDelivery, refilled: [TargetKey: [Document]] = [:]) {
         state.withLock { $0.finish(pending, refilled: refilled) }
     }
 }
-
 /// The last batch of a delivery, its changes worked out, waiting for the windows it emptied to be read again.
 struct PendingDelivery {
     var batch: ChangeBatch
     var outgoing: [Int: [(targetID: Int64, changes: [TargetChange])]] = [:]
     var positions: [SubscriptionHub.TargetKey: Int] = [:]
-    /// The windows that lost members, with their queries.
+    /// The windows due for a refill, with their queries.
     var refills: [SubscriptionHub.TargetKey: Query] = [:]
 
     mutating func add(_ key: SubscriptionHub.TargetKey, _ changes: [TargetChange]) {
@@ -180,9 +186,8 @@ struct PendingDelivery {
 
 extension SubscriptionHub.State {
     /// Applies `batches` to the targets and sends every batch but the last; returns the last, to `finish` once the
-    /// windows that lost members are read again. The hub's sequence is the last batch's from here on.
+    /// windows due for a refill are read again. The hub's sequence is the last batch's from here on.
     mutating func deliver(_ batches: [ChangeBatch]) -> PendingDelivery {
-        var refills = Set<SubscriptionHub.TargetKey>()
         var pending = PendingDelivery(batch: batches[batches.count - 1])
         for (index, batch) in batches.enumerated() {
             var current = PendingDelivery(batch: batch)
@@ -197,7 +202,7 @@ extension SubscriptionHub.State {
                     for case .removed(let path) in changes where path != change.path {
                         updateHolders(key, path: path, wasHeld: true, isHeld: false)
                     }
-                    if targets[key]!.needsRefill { refills.insert(key) }
+                    if targets[key]!.needsRefill { refillsDue.insert(key) }
                     current.add(key, changes)
                 }
             }
@@ -210,7 +215,7 @@ extension SubscriptionHub.State {
         }
         // A window that lost members is read again once, at the state of the last commit of the group,
         // and its difference travels with that commit.
-        for key in refills {
+        for key in refillsDue {
             if case .query(let query)? = targets[key]?.target { pending.refills[key] = query }
         }
         return pending
@@ -222,6 +227,7 @@ extension SubscriptionHub.State {
         let sequence = pending.batch.sequence
         for (key, documents) in refilled {
             guard let since = targets[key]?.since, since < sequence else { continue }
+            refillsDue.remove(key)
             let before = Set(targets[key]!.memberPaths)
             let changes = targets[key]!.refill(with: documents)
             let after = Set(targets[key]!.memberPaths)
@@ -229,9 +235,13 @@ extension SubscriptionHub.State {
             for path in after.subtracting(before) { updateHolders(key, path: path, wasHeld: false, isHeld: true) }
             pending.add(key, changes)
         }
-        // Between `deliver` and `finish` a target may have gone (unlistened, or its connection closed).
+        // Between `deliver` and `finish` a target may have gone (unlistened, or its connection closed), or another
+        // taken its id: that one starts after this batch.
         for (connectionID, entries) in pending.outgoing {
-            pending.outgoing[connectionID] = entries.filter { targets[.init(connection: connectionID, target: $0.targetID)] != nil }
+            pending.outgoing[connectionID] = entries.filter {
+                guard let since = targets[.init(connection: connectionID, target: $0.targetID)]?.since else { return false }
+                return since < sequence
+            }
         }
         send(pending)
     }
@@ -327,6 +337,7 @@ extension SubscriptionHub.State {
 
     mutating func removeTarget(_ key: SubscriptionHub.TargetKey) {
         guard let target = targets.removeValue(forKey: key) else { return }
+        refillsDue.remove(key)
         for path in target.memberPaths { updateHolders(key, path: path, wasHeld: true, isHeld: false) }
         switch filing(target.target) {
         case .document(let path):
