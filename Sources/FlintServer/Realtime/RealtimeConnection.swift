@@ -172,7 +172,9 @@ final class RealtimeConnection: Sendable {
             }
             state.queue.append(item)
             state.queuedBytes += size
+            // Changes still to be checked are not worth a wake: the rules checker wakes the handler once they are.
             if state.drainDue { return (true, nil) }
+            if case .checked = item { return (true, nil) }
             state.drainDue = true
             return (true, state.wake)
         }
