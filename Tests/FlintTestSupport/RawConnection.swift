@@ -52,3 +52,17 @@ public final class RawConnection: @unchecked Sendable {
         return (status, head)
     }
 }
+
+extension RawConnection {
+    /// Reads exactly `count` bytes; nil if the connection ends (or a read times out) first.
+    public func read(exactly count: Int) -> [UInt8]? {
+        var data = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = data[done...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return nil }
+            done += n
+        }
+        return data
+    }
+}

@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 import Metrics
 public import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 public import Logging
 import Prometheus
 public import ServiceLifecycle
@@ -82,16 +82,16 @@ public func buildApplication(
     var services = storeServices
     if let watcher = parts.rulesWatcher { services.append(watcher) }
     let router = buildRouter(configuration, parts)
+    let upgradeResponder = router.buildResponder()
     let application = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router,
-            configuration: .init(
-                ws: .init(
-                    maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(configuration.realtimePingIntervalSeconds)),
-                    closeTimeout: .seconds(5)))),
+        server: HTTPServerBuilder { responder in
+            RealtimeServerChannel(
+                responder: responder, upgradeResponder: upgradeResponder, maximumFrameSize: configuration.maximumBodySize)
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flint"),
         services: services + [
+            RealtimeRulesChecker(hub: hub, rules: DocumentRules(rules: parts.rules, store: store)),
             ChangeLogCompactor(store: store, retentionSeconds: configuration.changeLogRetentionSeconds, logger: logger),
             FileHousekeeper(storage: parts.files, logger: logger),
             PushWorker(
@@ -207,8 +207,8 @@ func buildRouter(_ configuration: Configuration, _ parts: ServerParts) -> Router
     RulesController(rules: parts.rules, maximumBodySize: configuration.maximumBodySize).addRoutes(to: router)
     DataTransferController(rules: documentRules).addRoutes(to: router)
     RealtimeController(
-        store: parts.store, hub: parts.hub, rules: documentRules, tokens: parts.tokens, maximumFrameSize: configuration.maximumBodySize,
-        maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes
+        store: parts.store, hub: parts.hub, rules: documentRules, tokens: parts.tokens, maximumMessageSize: configuration.maximumBodySize,
+        maximumQueuedBytes: configuration.realtimeMaximumQueuedBytes, pingInterval: .seconds(Int64(configuration.realtimePingIntervalSeconds))
     ).addRoutes(to: router)
     let auth = AuthController(
         store: parts.authStore, tokens: parts.tokens, hasher: parts.hasher,

@@ -1,10 +1,7 @@
 import FlintCore
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import NIOCore
-import NIOWebSocket
-import ServiceLifecycle
 
 /// `GET /v1/realtime`: the WebSocket that carries a client's listeners and writes (`sdk-docs/protocol.md`).
 struct RealtimeController: Sendable {
@@ -14,183 +11,92 @@ struct RealtimeController: Sendable {
     let rules: DocumentRules
     /// Verifies the access tokens clients present in `auth` messages.
     let tokens: TokenService
-    /// The largest frame a client may send.
-    let maximumFrameSize: Int
+    /// The largest message a client may send (all its frames together).
+    let maximumMessageSize: Int
     /// The most bytes queued for one client before it is closed as too slow.
     let maximumQueuedBytes: Int
-
-    /// Outbound messages larger than this go out as several frames (a text message with continuations).
-    static let fragmentSize = 64 * 1024
+    /// How often the server pings each connection; a client that has not answered by the next ping is closed.
+    let pingInterval: TimeAmount
 
     init(
-        store: any DocumentStore, hub: SubscriptionHub, rules: DocumentRules, tokens: TokenService, maximumFrameSize: Int,
-        maximumQueuedBytes: Int
+        store: any DocumentStore, hub: SubscriptionHub, rules: DocumentRules, tokens: TokenService, maximumMessageSize: Int,
+        maximumQueuedBytes: Int, pingInterval: TimeAmount
     ) {
         self.store = store
         self.hub = hub
         self.rules = rules
         self.tokens = tokens
-        self.maximumFrameSize = maximumFrameSize
+        self.maximumMessageSize = maximumMessageSize
         self.maximumQueuedBytes = maximumQueuedBytes
+        self.pingInterval = pingInterval
     }
 
+    /// The upgrade route: the router's middleware has verified a bearer token on the request (the identity); the
+    /// connection itself is served by a `RealtimeWebSocketHandler` that `RealtimeServerChannel` sets up.
     func addRoutes(to router: Router<FlintRequestContext>) {
-        router.ws("/v1/realtime", shouldUpgrade: { request, _ in
-            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+        router.get("/v1/realtime") { request, context -> Response in
+            guard let upgrade = context.realtimeUpgrade, request.headers[.upgrade]?.lowercased() == "websocket" else {
                 throw FlintError.invalidArgument(
                     "/v1/realtime is a WebSocket: connect with a WebSocket client (Upgrade: websocket); see sdk-docs/protocol.md")
             }
-            return .upgrade([:])
-        }) { inbound, outbound, context in
-            // A bearer token on the upgrade request was verified by the authentication middleware.
-            try await self.serve(
-                inbound: inbound, outbound: outbound, identity: context.requestContext.identity, logger: context.logger)
+            upgrade.accept(self, identity: context.identity)
+            return Response(status: .ok)
         }
     }
 
-    /// One connection: a writer task drains the outbound queue while this task reads and answers messages.
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, identity: Identity?, logger: Logger) async throws {
-        let id = hub.makeConnectionID()
-        let connection = RealtimeConnection(id: id, maximumQueuedBytes: maximumQueuedBytes)
-        connection.identity = identity
-        hub.add(connection)
-        defer {
-            hub.remove(connection)
-            connection.finish()
-        }
-        connection.enqueue(ServerMessage.hello(sequence: hub.sequence, connectionID: id))
-        try await withGracefulShutdownHandler {
-            // The writer is a child task; this task reads (one task fewer per connection keeps idle sockets small).
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.write(connection, to: outbound) }
-                do {
-                    for try await message in inbound.messages(maxSize: maximumFrameSize) {
-                        await self.handle(message, on: connection, logger: logger)
-                        if connection.isClosing { break }
-                    }
-                } catch {
-                    logger.debug("realtime connection ended", metadata: ["error": "\(error)"])
-                }
-                // The client is gone, or the connection is closing: let the writer send what is queued (or the
-                // close frame), then end.
-                connection.close(.goingAway)
-                try await group.next()
-                group.cancelAll()
-            }
-        } onGracefulShutdown: {
-            connection.close(.goingAway)
-        }
+    /// A client message on its way to `handle`: as received, or already parsed on the event loop.
+    enum Inbound: Sendable {
+        case frame(ByteBuffer)
+        case parsed(ClientMessage)
     }
 
-    /// Sends what the connection queues, in order, until it is told to close.
-    private func write(_ connection: RealtimeConnection, to outbound: WebSocketOutboundWriter) async throws {
-        // Targets the rules ended, with the last commit queued for them before they ended.
-        var ended: [Int64: Int64] = [:]
-        for await _ in connection.signals {
-            drain: while true {
-                switch connection.next() {
-                case .send(let items):
-                    for item in items {
-                        switch item {
-                        case .message(let message):
-                            try await Self.send(message, to: outbound)
-                        case .checked(let changes):
-                            for message in await check(changes, on: connection, ended: &ended) {
-                                try await Self.send(message, to: outbound)
-                            }
-                        }
-                    }
-                case .close(let reason):
-                    try await outbound.close(.init(codeNumber: Int(reason.code)), reason: reason.reason)
-                    return
-                case .wait:
-                    break drain
-                }
-            }
-        }
-    }
-
-    private static func send(_ message: ByteBuffer, to outbound: WebSocketOutboundWriter) async throws {
-        if message.readableBytes <= fragmentSize {
-            try await outbound.write(.custom(.init(fin: true, opcode: .text, data: message)))
-            return
-        }
-        var rest = message
-        var opcode = WebSocketOpcode.text
-        while rest.readableBytes > fragmentSize {
-            let part = rest.readSlice(length: fragmentSize)!
-            try await outbound.write(.custom(.init(fin: false, opcode: opcode, data: part)))
-            opcode = .continuation
-        }
-        try await outbound.write(.custom(.init(fin: true, opcode: .continuation, data: rest)))
-    }
-
-    // MARK: Messages
-
-    /// The messages to send for one commit's changes: as encoded when the rules allow every document they carry;
-    /// otherwise without the targets that now show a forbidden document, each of which ends with `permission-denied`.
-    private func check(
-        _ changes: RealtimeConnection.CheckedChanges, on connection: RealtimeConnection, ended: inout [Int64: Int64]
-    ) async -> [ByteBuffer] {
-        let identity = connection.identity
-        var kept: [(targetID: Int64, changes: [TargetChange])] = []
-        var denied: [Int64] = []
-        for entry in changes.targets {
-            if let last = ended[entry.targetID], changes.sequence <= last { continue }
-            var allowed = true
-            for change in entry.changes {
-                switch change {
-                case .added(let document), .modified(let document):
-                    allowed = await rules.allows(document, in: entry.target, identity: identity)
-                case .removed:
-                    // The client held the document; its leaving tells nothing new.
-                    continue
-                }
-                if !allowed { break }
-            }
-            if allowed { kept.append((entry.targetID, entry.changes)) } else { denied.append(entry.targetID) }
-        }
-        if kept.count == changes.targets.count { return [changes.message] }
-        var messages: [ByteBuffer] = []
-        if !kept.isEmpty {
-            var cache = DocumentJSONCache()
-            messages.append(ByteBuffer(bytes: ServerMessage.changes(
-                sequence: changes.sequence, commitTime: changes.commitTime, targets: kept, replay: false, cache: &cache)))
-        }
-        for targetID in denied {
-            ended[targetID] = hub.end(.init(connection: connection.id, target: targetID))
-            messages.append(ByteBuffer(bytes: ServerMessage.error(
-                FlintError(.permissionDenied, "the security rules no longer allow this target to see a changed document; the target has ended"),
-                targetID: targetID)))
-        }
-        return messages
-    }
-
-    private func handle(_ message: WebSocketMessage, on connection: RealtimeConnection, logger: Logger) async {
-        let bytes: [UInt8]
-        switch message {
-        case .text(let text): bytes = Array(text.utf8)
-        case .binary(let buffer): bytes = Array(buffer.readableBytesView)
-        }
-        let parsed: ClientMessage
+    /// Parses a client message; a message that is not JSON closes the connection (1007), any other problem is
+    /// answered with an `error` message. Nil when there is nothing more to do with it.
+    func parse(_ bytes: some Collection<UInt8>, on connection: RealtimeConnection) -> ClientMessage? {
         do {
-            parsed = try ClientMessage(frame: bytes)
+            return try ClientMessage(frame: bytes)
         } catch {
             switch error {
             case .notJSON(let detail): connection.close(.notJSON(detail))
             case .invalid(let problem, let targetID, let id): connection.enqueue(ServerMessage.error(problem, targetID: targetID, id: id))
             }
-            return
+            return nil
         }
-        switch parsed {
-        case .listen(let targetID, let target, let token):
-            await listen(targetID: targetID, target: target, resumeToken: token, on: connection)
+    }
+
+    /// Handles the messages that need no waiting (`ping`, `unlisten`) at once; false for the others.
+    func handleInline(_ message: ClientMessage, on connection: RealtimeConnection) -> Bool {
+        switch message {
+        case .ping(let id):
+            connection.enqueue(ServerMessage.pong(id: id))
         case .unlisten(let targetID):
             if hub.unregister(.init(connection: connection.id, target: targetID)) {
                 connection.enqueue(ServerMessage.unlistened(targetID: targetID))
             } else {
                 connection.enqueue(ServerMessage.error(.notFound("no target \(targetID) on this connection"), targetID: targetID))
             }
+        case .listen, .commit, .auth:
+            return false
+        }
+        return true
+    }
+
+    // MARK: Messages
+
+    /// Handles one client message; messages of one connection are handled one at a time, in order.
+    func handle(_ message: Inbound, on connection: RealtimeConnection, logger: Logger) async {
+        let parsed: ClientMessage
+        switch message {
+        case .frame(let bytes):
+            guard let message = parse(bytes.readableBytesView, on: connection) else { return }
+            if handleInline(message, on: connection) { return }
+            parsed = message
+        case .parsed(let message):
+            parsed = message
+        }
+        switch parsed {
+        case .listen(let targetID, let target, let token):
+            await listen(targetID: targetID, target: target, resumeToken: token, on: connection)
         case .commit(let id, let commit):
             do {
                 let result = try await rules.commit(commit, identity: connection.identity)
@@ -209,8 +115,9 @@ struct RealtimeController: Sendable {
             } catch {
                 connection.enqueue(ServerMessage.error(error))
             }
-        case .ping(let id):
-            connection.enqueue(ServerMessage.pong(id: id))
+        case .ping, .unlisten:
+            // Handled inline above.
+            return
         }
     }
 

@@ -44,13 +44,23 @@ final class SubscriptionHub: ChangeObserver, Sendable {
         var refillsDue: Set<TargetKey> = []
         /// Waiting for the last connection to go (shutdown).
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Where each commit's changes for connections that the rules govern go to be checked (set by the hub).
+        var checkQueue: AsyncStream<RulesCheck>.Continuation? = nil
     }
 
-    private let state = Mutex(State())
+    /// One commit's changes to the connections that the security rules govern, each held in its queue until checked.
+    typealias RulesCheck = [(connection: RealtimeConnection, message: RealtimeConnection.CheckedMessage)]
+
+    private let state: Mutex<State>
     let maximumTargetsPerConnection: Int
+    /// Each commit's changes to check against the rules, in commit order, for `RealtimeRulesChecker`.
+    let checks: AsyncStream<RulesCheck>
 
     init(maximumTargetsPerConnection: Int = 100) {
         self.maximumTargetsPerConnection = maximumTargetsPerConnection
+        let (checks, checkQueue) = AsyncStream.makeStream(of: RulesCheck.self)
+        self.checks = checks
+        state = Mutex(State(checkQueue: checkQueue))
     }
 
     /// The last commit the hub has delivered.
@@ -246,30 +256,69 @@ extension SubscriptionHub.State {
         send(pending)
     }
 
-    /// Queues one batch's message to each connection it concerns.
+    /// Queues one batch's message to each connection it concerns. Connections told the same changes (listeners of
+    /// one query, say) share one message, encoded and framed once: the same bytes go to every socket.
     private mutating func send(_ delivery: PendingDelivery) {
         let batch = delivery.batch
         var cache = DocumentJSONCache()
+        var framed: [ChangesMessageKey: ByteBuffer] = [:]
+        var check: SubscriptionHub.RulesCheck = []
         for (connectionID, targets) in delivery.outgoing where !targets.isEmpty {
             guard let connection = connections[connectionID] else { continue }
-            let message = ServerMessage.changes(
-                sequence: batch.sequence, commitTime: batch.commitTime, targets: targets, replay: false, cache: &cache)
+            let key = ChangesMessageKey(targets)
+            let message: ByteBuffer
+            if let shared = framed[key] {
+                message = shared
+            } else {
+                message = WebSocketFrames.text(ServerMessage.changes(
+                    sequence: batch.sequence, commitTime: batch.commitTime, targets: targets, replay: false, cache: &cache))
+                framed[key] = message
+            }
             let accepted: Bool
             if connection.checksRules {
-                accepted = connection.enqueue(
-                    checked: .init(
-                        message: ByteBuffer(bytes: message), sequence: batch.sequence, commitTime: batch.commitTime,
+                let checked = RealtimeConnection.CheckedMessage(
+                    .init(
+                        message: message, sequence: batch.sequence, commitTime: batch.commitTime,
                         targets: targets.compactMap { entry in
                             self.targets[SubscriptionHub.TargetKey(connection: connectionID, target: entry.targetID)].map {
                                 (entry.targetID, $0.target, entry.changes)
                             }
                         }))
+                accepted = connection.enqueue(checked: checked)
+                if accepted { check.append((connection, checked)) }
             } else {
-                accepted = connection.enqueue(message)
+                accepted = connection.enqueue(framed: message)
             }
             if !accepted {
                 // Too slow: it is being closed; forget its targets so its memory is freed now.
                 for key in self.targets.keys where key.connection == connectionID { removeTarget(key) }
+            }
+        }
+        if !check.isEmpty { checkQueue?.yield(check) }
+    }
+}
+
+/// What one commit's changes message says to a connection, short of encoding it: connections with equal keys are sent
+/// the same bytes. A document is named by its path and version, which fix its JSON.
+struct ChangesMessageKey: Hashable {
+    private enum Part: Hashable {
+        case target(Int64)
+        case added(DocumentPath, Int64)
+        case modified(DocumentPath, Int64)
+        case removed(DocumentPath)
+    }
+
+    private var parts: [Part] = []
+
+    init(_ targets: [(targetID: Int64, changes: [TargetChange])]) {
+        for target in targets {
+            parts.append(.target(target.targetID))
+            for change in target.changes {
+                switch change {
+                case .added(let document): parts.append(.added(document.path, document.version))
+                case .modified(let document): parts.append(.modified(document.path, document.version))
+                case .removed(let path): parts.append(.removed(path))
+                }
             }
         }
     }
