@@ -324,21 +324,16 @@ import Testing
 /// Runs a Python script (the reference client side of interoperability tests) and returns its standard output.
 /// The script talks to in-process servers, so it waits on a thread of its own.
 func runPython(_ script: String, arguments: [String]) async throws -> String {
-    try await onOwnThread {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ServerProcessError("python3 failed (\(process.terminationStatus)): \(errorText)")
-        }
-        return String(decoding: data, as: UTF8.self)
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let (output, errors) = (directory.path + "/stdout", directory.path + "/stderr")
+    let status = try await onOwnThread {
+        try spawnAndWait(
+            "/usr/bin/env", ["python3", "-c", script] + arguments, environment: ProcessInfo.processInfo.environment,
+            directory: directory.path, stdin: "/dev/null", stdout: output, stderr: errors)
     }
+    guard status == 0 else {
+        throw ServerProcessError("python3 failed (\(status)): \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+    }
+    return try String(contentsOfFile: output, encoding: .utf8)
 }

@@ -7,8 +7,9 @@ import NIOHTTP1
 /// The Python push stand-ins (Tests/PushStandIn/standin.py): APNs over HTTP/2 with TLS, FCM and its token endpoint,
 /// a Web Push service and a webhook receiver, each checking what the real one checks. One process per test.
 public final class PushStandIn: Sendable {
-    let process: Process
-    let input: Pipe
+    let pid: pid_t
+    /// The write end of the stand-in's standard input.
+    let input: Int32
     let directory: TemporaryDirectory
     /// What the stand-in made: ports, key files, the Web Push subscription's keys.
     public let setup: JSON
@@ -27,8 +28,8 @@ public final class PushStandIn: Sendable {
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../PushStandIn/standin.py").path
 
-    private init(process: Process, input: Pipe, directory: TemporaryDirectory, setup: JSON) {
-        self.process = process
+    private init(pid: pid_t, input: Int32, directory: TemporaryDirectory, setup: JSON) {
+        self.pid = pid
         self.input = input
         self.directory = directory
         self.setup = setup
@@ -36,34 +37,25 @@ public final class PushStandIn: Sendable {
 
     public static func start() async throws -> PushStandIn {
         let directory = try TemporaryDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, directory.path]
-        let output = Pipe()
-        process.standardOutput = output
         // The stand-in exits when this pipe closes, so it never outlives the test process.
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        let line = try await onOwnThread { () throws -> String in
-            var buffer = Data()
-            while true {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { throw TestSupportError("the push stand-in exited before it was ready") }
-                buffer.append(chunk)
-                if let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("READY ") }) {
-                    return String(line.dropFirst("READY ".count))
-                }
-            }
-        }
-        return PushStandIn(process: process, input: input, directory: directory, setup: try JSON(parsing: line))
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw TestSupportError("pipe failed: \(String(cString: strerror(errno)))") }
+        // Children started by posix_spawn here close every descriptor above 2; these guard against any other.
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        defer { close(ends[0]) }
+        let (pid, line) = try await spawn(
+            "/usr/bin/env", ["python3", script, directory.path], inputDescriptor: ends[0], output: directory.path + "/standin.out",
+            untilLineContaining: "READY ")
+        guard let ready = line.range(of: "READY ") else { throw TestSupportError("the push stand-in said \(line)") }
+        return PushStandIn(pid: pid, input: ends[1], directory: directory, setup: try JSON(parsing: String(line[ready.upperBound...])))
     }
 
     /// Kills the stand-in (SIGKILL: the test process ignores SIGTERM, and its children inherit that) and waits for it
     /// on a thread of its own.
     public func stop() async {
-        kill(process.processIdentifier, SIGKILL)
-        _ = try? await onOwnThread { [process] in process.waitUntilExit() }
+        kill(pid, SIGKILL)
+        close(input)
+        _ = try? await onOwnThread { [pid] in try waitForExit(pid) }
         directory.remove()
     }
 

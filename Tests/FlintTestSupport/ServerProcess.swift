@@ -6,9 +6,12 @@ import NIOCore
 /// The real `flint-server` executable, started as a child process on a port chosen by the OS.
 /// For tests that must kill the server (`kill -9`) or signal it (SIGTERM).
 public final class ServerProcess: @unchecked Sendable {
-    public let process = Process()
+    /// The child's process id.
+    public let pid: pid_t
     public let port: Int
     public let client: TestClient
+    /// Where the child's output goes.
+    private let output: String
 
     /// The executable built beside the test bundle (`swift build --build-tests` builds both).
     public static var executable: URL {
@@ -21,14 +24,13 @@ public final class ServerProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
             throw ServerProcessError("flint-server is not at \(Self.executable.path); build it with `swift build --build-tests`")
         }
-        let output = Pipe()
-        process.executableURL = Self.executable
         var rulesArguments: [String] = []
         if !rules.isEmpty { rulesArguments = ["--rules-dir", try TestRules.folder(rules, in: dataDirectory)] }
-        process.arguments = ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"] + rulesArguments + extra
-        process.standardOutput = output
-        try process.run()
-        let line = try await Self.firstLine(containing: "listening on", from: output.fileHandleForReading)
+        output = NSTemporaryDirectory() + "flint-server-\(UUID().uuidString).out"
+        let (pid, line) = try await spawn(
+            Self.executable.path, ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"] + rulesArguments + extra,
+            output: output, untilLineContaining: "listening on")
+        self.pid = pid
         guard let portText = line.split(separator: ":").last, let port = Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw ServerProcessError("cannot read the port from \"\(line)\"")
         }
@@ -39,39 +41,14 @@ public final class ServerProcess: @unchecked Sendable {
 
     public var http: HTTPTestClient { HTTPTestClient(client: client, port: port) }
 
-    /// Sends `signal` and waits for the process to end; returns its exit status.
+    /// Sends `signal` and waits for the process to end; returns its exit status (128 + the signal that ended it).
     @discardableResult
     public func stop(signal: Int32) async throws -> Int32 {
         try? await client.shutdown()
-        kill(process.processIdentifier, signal)
-        return await withCheckedContinuation { continuation in
-            Thread {
-                self.process.waitUntilExit()
-                continuation.resume(returning: self.process.terminationStatus)
-            }.start()
-        }
-    }
-
-    /// Reads the child's output on a thread of its own (it blocks) until a line contains `marker`.
-    private static func firstLine(containing marker: String, from handle: FileHandle) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                var buffer = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty {
-                        continuation.resume(throwing: ServerProcessError("flint-server exited before listening"))
-                        return
-                    }
-                    buffer.append(chunk)
-                    let text = String(decoding: buffer, as: UTF8.self)
-                    if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) {
-                        continuation.resume(returning: String(line))
-                        return
-                    }
-                }
-            }.start()
-        }
+        kill(pid, signal)
+        let pid = self.pid
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        return try await onOwnThread { try waitForExit(pid) }
     }
 }
 

@@ -14,13 +14,43 @@ private func glibcFunction<F>(_ name: String, as type: F.Type) -> F? {
 
 /// Starts `executable` with posix_spawn (standard input, output and error redirected to files, descriptors above 2
 /// closed) and waits for it; returns its exit status, or 128 + the signal that ended it. Blocks: call it on a thread
-/// of its own. Foundation's `Process` is not used: with the many descriptors the whole test suite holds open, its
-/// `run()` has crashed copying them.
+/// of its own. The tests start no child with Foundation's `Process`: its `run()` on Linux crashes now and then
+/// reading `/proc/self/fd` (an over-read of `dirent.d_name`, swift-corelibs-foundation pull request 5472), more
+/// often the more descriptors the test process holds open.
 public func spawnAndWait(
     _ executable: String, _ arguments: [String], environment: [String: String], directory: String,
     stdin: String, stdout: String, stderr: String
 ) throws -> Int32 {
-    let pid = try spawn(executable, arguments, environment: environment, directory: directory, stdin: stdin, stdout: stdout, stderr: stderr)
+    try waitForExit(spawn(executable, arguments, environment: environment, directory: directory, stdin: stdin, stdout: stdout, stderr: stderr))
+}
+
+/// Starts `executable` with its output going to a new file, and reads that file until a line contains `marker`;
+/// returns the process id and that line. Throws if the child exits first or says nothing of the kind within a
+/// minute (a guard against a hang, not a measurement).
+public func spawn(
+    _ executable: String, _ arguments: [String], inputDescriptor: Int32? = nil, output: String, untilLineContaining marker: String
+) async throws -> (pid: pid_t, line: String) {
+    let pid = try spawn(
+        executable, arguments, environment: ProcessInfo.processInfo.environment, directory: FileManager.default.currentDirectoryPath,
+        inputDescriptor: inputDescriptor, stdout: output, stderr: output)
+    for _ in 0..<3000 {
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        // Only whole lines: the child may be halfway through writing the last one.
+        let lines = text[..<(text.lastIndex(of: "\n") ?? text.startIndex)].split(separator: "\n")
+        if let line = lines.first(where: { $0.contains(marker) }) { return (pid, String(line)) }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            throw TestSupportError("\(executable) exited before saying \"\(marker)\": \(text.suffix(2000))")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    kill(pid, SIGKILL)
+    throw TestSupportError("\(executable) did not say \"\(marker)\" within a minute")
+}
+
+/// Waits for the child `pid` to end; returns its exit status, or 128 + the signal that ended it. Blocks: call it on a
+/// thread of its own.
+public func waitForExit(_ pid: pid_t) throws -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 {
         guard errno == EINTR else { throw TestSupportError("waitpid failed: \(String(cString: strerror(errno)))") }
@@ -30,14 +60,19 @@ public func spawnAndWait(
 }
 
 /// Starts `executable` as `spawnAndWait` does, without waiting for it; returns its process id.
+/// - Parameter inputDescriptor: the read end of a pipe to be the child's standard input instead of the file `stdin`.
 public func spawn(
     _ executable: String, _ arguments: [String], environment: [String: String], directory: String,
-    stdin: String, stdout: String, stderr: String
+    stdin: String = "/dev/null", inputDescriptor: Int32? = nil, stdout: String, stderr: String
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+    if let inputDescriptor {
+        posix_spawn_file_actions_adddup2(&actions, inputDescriptor, 0)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+    }
     posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
     if stderr == stdout {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
