@@ -184,6 +184,8 @@ final class RealtimeWebSocketHandler: ChannelDuplexHandler {
     // MARK: Inbound messages
 
     private func received(_ message: ByteBuffer) {
+        // After a message that closes the connection (not JSON), the client's later messages are not handled.
+        guard !connection.isClosing else { return }
         if handlingInbound {
             inbound.append(.frame(message))
         } else {
