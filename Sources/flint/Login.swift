@@ -34,7 +34,8 @@ struct Login: AsyncParsableCommand {
     @Option(name: .customLong("client-id"), help: "The service account's client id.")
     var clientID: String
 
-    @Option(name: .customLong("client-secret"), help: "Its secret (or FLINT_CLIENT_SECRET, or standard input).")
+    // Secrets are base64url: one in 64 begins with "-", which must not be read as an option.
+    @Option(name: .customLong("client-secret"), parsing: .unconditional, help: "Its secret (or FLINT_CLIENT_SECRET, or standard input).")
     var clientSecret: String?
 
     func run() async throws {

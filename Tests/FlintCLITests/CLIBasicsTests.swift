@@ -79,6 +79,9 @@ import Testing
         try await CLIServer.run { context in
             let wrong = try await context.cli.run(["login", "--url", context.url, "--client-id", CLIServer.adminID, "--client-secret", "not-the-secret-at-all"])
             expectFailure(wrong, containing: "refused the client credentials of admin")
+            // A secret may begin with "-" (base64url): it is still the secret, not an unknown option.
+            let dashed = try await context.cli.run(["login", "--url", context.url, "--client-id", CLIServer.adminID, "--client-secret", "-not-the-secret"])
+            expectFailure(dashed, containing: "refused the client credentials of admin")
             #expect(!FileManager.default.fileExists(atPath: context.cli.credentialsPath))
             let nowhere = try await context.cli.run(["status", "--url", "http://127.0.0.1:1"])
             expectFailure(nowhere, containing: "cannot reach http://127.0.0.1:1")
