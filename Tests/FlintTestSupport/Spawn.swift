@@ -24,28 +24,32 @@ public func spawnAndWait(
     try waitForExit(spawn(executable, arguments, environment: environment, directory: directory, stdin: stdin, stdout: stdout, stderr: stderr))
 }
 
-/// Starts `executable` with its output going to a new file, and reads that file until a line contains `marker`;
-/// returns the process id and that line. Throws if the child exits first or says nothing of the kind within a
-/// minute (a guard against a hang, not a measurement).
+/// Starts `executable` with its output going to a new file, and reads that file (with `eventually`: no event says
+/// when a line is written) until a line contains `marker`; returns the process id and that line. Throws, and kills
+/// the child, if it exits first or says nothing of the kind before `eventually`'s hang guard.
 public func spawn(
     _ executable: String, _ arguments: [String], inputDescriptor: Int32? = nil, output: String, untilLineContaining marker: String
 ) async throws -> (pid: pid_t, line: String) {
     let pid = try spawn(
         executable, arguments, environment: ProcessInfo.processInfo.environment, directory: FileManager.default.currentDirectoryPath,
         inputDescriptor: inputDescriptor, stdout: output, stderr: output)
-    for _ in 0..<3000 {
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        // Only whole lines: the child may be halfway through writing the last one.
-        let lines = text[..<(text.lastIndex(of: "\n") ?? text.startIndex)].split(separator: "\n")
-        if let line = lines.first(where: { $0.contains(marker) }) { return (pid, String(line)) }
-        var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) == pid {
-            throw TestSupportError("\(executable) exited before saying \"\(marker)\": \(text.suffix(2000))")
+    do {
+        let line = try await eventually("\(executable) says \"\(marker)\"") { () throws -> String? in
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            // Only whole lines: the child may be halfway through writing the last one.
+            let lines = text[..<(text.lastIndex(of: "\n") ?? text.startIndex)].split(separator: "\n")
+            if let line = lines.first(where: { $0.contains(marker) }) { return String(line) }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                throw TestSupportError("\(executable) exited before saying \"\(marker)\": \(text.suffix(2000))")
+            }
+            return nil
         }
-        try await Task.sleep(for: .milliseconds(20))
+        return (pid, line)
+    } catch {
+        kill(pid, SIGKILL)
+        throw error
     }
-    kill(pid, SIGKILL)
-    throw TestSupportError("\(executable) did not say \"\(marker)\" within a minute")
 }
 
 /// Waits for the child `pid` to end; returns its exit status, or 128 + the signal that ended it. Blocks: call it on a
